@@ -1,0 +1,210 @@
+//! The command line as typed: clap derive types, close to the flags, with no IO and no
+//! validation beyond what clap does. `settings` and the commands give them meaning.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// retort: Alembic's migrations for every database of a repository.
+#[derive(Debug, Parser)]
+#[command(name = "retort", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: CommandArgs,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The config file [default: config/retort.toml, found from the current directory upwards]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Also read config/retort.<NAME>.toml over the base config
+    #[arg(long, global = true, value_name = "NAME", env = "RETORT_ENV")]
+    pub env: Option<String>,
+
+    /// Act on this database only (repeatable, or comma-separated) [default: every configured one]
+    #[arg(long = "db", global = true, value_name = "NAME", value_delimiter = ',')]
+    pub databases: Vec<String>,
+
+    /// Print only data and errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print more: verbose revision blocks, every run event
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+/// The commands, named as Alembic names them.
+#[derive(Debug, Subcommand)]
+pub enum CommandArgs {
+    /// Scaffold databases/NAME (a migration crate with versions/) and add it to the config
+    Init(InitArgs),
+    /// Create a new revision file in one database
+    Revision(RevisionArgs),
+    /// Create a revision that merges several revisions (default: every head)
+    Merge(MergeArgs),
+    /// Upgrade to a later version (default: heads)
+    Upgrade(UpgradeArgs),
+    /// Revert to a previous version
+    Downgrade(DowngradeArgs),
+    /// Set the version table to the given revisions without running any migration
+    Stamp(StampArgs),
+    /// Show the current revisions of each database
+    Current,
+    /// Show the heads of each database's revision graph
+    Heads(HeadsArgs),
+    /// Show the branch points of each database's revision graph
+    Branches,
+    /// List revisions in chronological order, newest first
+    History(HistoryArgs),
+    /// Show the revisions a symbol names
+    Show(ShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The new database's name: letters, digits and '_'
+    pub name: String,
+}
+
+/// Options shared by `revision` and `merge`.
+#[derive(Debug, Args)]
+pub struct NewRevisionArgs {
+    /// The message of the revision (also names its file)
+    #[arg(short, long)]
+    pub message: Option<String>,
+
+    /// A branch label to give the new revision
+    #[arg(long = "branch-label", value_name = "LABEL")]
+    pub branch_label: Option<String>,
+
+    /// Use this revision id instead of a generated one
+    #[arg(long = "rev-id", value_name = "ID")]
+    pub rev_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RevisionArgs {
+    #[command(flatten)]
+    pub new_revision: NewRevisionArgs,
+
+    /// The revision the new one is based on ('base' for a new root)
+    #[arg(long, value_name = "REV", default_value = "head")]
+    pub head: String,
+
+    /// Allow a --head that is not a head, starting a new branch from it
+    #[arg(long)]
+    pub splice: bool,
+
+    /// A revision (or branch label) of this database, or DB:REV of another one, that the new
+    /// revision depends on (repeatable)
+    #[arg(long = "depends-on", value_name = "REV")]
+    pub depends_on: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    #[command(flatten)]
+    pub new_revision: NewRevisionArgs,
+
+    /// The revisions to merge
+    #[arg(value_name = "REVS", default_value = "heads")]
+    pub revisions: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// The target: heads, head, label@head, a revision, +N, REV+N; START:END with --sql
+    #[arg(default_value = "heads", allow_negative_numbers = true)]
+    pub target: String,
+
+    /// Print the SQL instead of running it; connects to nothing
+    #[arg(long)]
+    pub sql: bool,
+
+    /// When a database fails, carry on with the databases that do not depend on it
+    #[arg(long = "keep-going")]
+    pub keep_going: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DowngradeArgs {
+    /// The target: -N, base, a revision, label@base; FROM:TO with --sql
+    #[arg(allow_negative_numbers = true)]
+    pub target: String,
+
+    /// Print the SQL instead of running it; connects to nothing
+    #[arg(long)]
+    pub sql: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StampArgs {
+    /// The revisions to stamp; START:REV with --sql
+    #[arg(required = true, allow_negative_numbers = true)]
+    pub targets: Vec<String>,
+
+    /// Delete every version row first
+    #[arg(long)]
+    pub purge: bool,
+
+    /// Print the SQL instead of running it; connects to nothing
+    #[arg(long)]
+    pub sql: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HeadsArgs {
+    /// List real heads: those no revision depends on
+    #[arg(long = "resolve-dependencies")]
+    pub resolve_dependencies: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The range to list: [START]:[END]; 'current' names the database's revisions
+    #[arg(short = 'r', long = "rev-range", value_name = "RANGE", allow_hyphen_values = true)]
+    pub rev_range: Option<String>,
+
+    /// Mark the revisions the database is at with (current)
+    #[arg(short = 'i', long = "indicate-current")]
+    pub indicate_current: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A revision, a prefix, head, heads, label@head, current, -N
+    #[arg(allow_negative_numbers = true)]
+    pub revision: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn negative_targets_are_values_not_flags() {
+        let cli = Cli::try_parse_from(["retort", "downgrade", "-1", "--db", "app"]).expect("parses");
+        let CommandArgs::Downgrade(downgrade) = cli.command else { panic!("not a downgrade") };
+        assert_eq!(downgrade.target, "-1");
+        assert_eq!(cli.global.databases, ["app"]);
+    }
+
+    #[test]
+    fn databases_repeat_or_split_on_commas() {
+        let cli = Cli::try_parse_from(["retort", "--db", "b,a", "heads", "--db", "c"]).expect("parses");
+        assert_eq!(cli.global.databases, ["b", "a", "c"]);
+    }
+}

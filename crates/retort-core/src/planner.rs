@@ -1,0 +1,171 @@
+//! Upgrade and downgrade plans: Alembic's `_collect_upgrade_revisions`,
+//! `_collect_downgrade_revisions` and `_topological_sort`, then the version-table changes of
+//! every step.
+//!
+//! An upgrade runs the revisions the targets need (with their dependencies, across bases) that
+//! the current rows do not already imply, in the reverse of a head-first depth-first order: the
+//! head that comes last in map order is upgraded first. A downgrade removes everything above the
+//! target that is applied, including revisions on other lines that depend on it.
+
+use crate::error::RevisionError;
+use crate::graph::{RevSet, RevisionMap, Walk};
+use crate::plan::{Direction, Plan};
+use crate::rows::Rows;
+
+/// The upgrade plan from `rows` to `target`.
+pub(crate) fn upgrade(map: &RevisionMap, rows: &[String], target: &str) -> Result<Plan, RevisionError> {
+    reject_range(target)?;
+    let row_indices = map.row_indices(rows)?;
+    let targets = map.parse_upgrade_target(&row_indices, target, true)?;
+    let mut needs = map.ancestors_checked(&targets)?;
+    for &target in &targets {
+        needs.insert(target);
+    }
+    let mut applied = map.ancestors_checked(&row_indices)?;
+    for &row in &row_indices {
+        applied.insert(row);
+    }
+    needs.difference_with(&applied);
+    let mut order = map.topological_sort(&needs, &targets)?;
+    order.reverse();
+    map.plan(rows, &row_indices, &order, Direction::Up)
+}
+
+/// The downgrade plan from `rows` to `target`.
+pub(crate) fn downgrade(map: &RevisionMap, rows: &[String], target: &str) -> Result<Plan, RevisionError> {
+    reject_range(target)?;
+    let row_indices = map.row_indices(rows)?;
+    let (label, target_revision) = map.parse_downgrade_target(&row_indices, target, true)?;
+    let mut roots: Vec<usize> = match target_revision {
+        None => map.bases.clone(),
+        Some(index) => map.nodes[index].nextrev.clone(),
+    };
+    if let Some(label) = label.as_deref().filter(|_| roots.len() > 1) {
+        let branch = map.resolve_branch(label)?;
+        let ancestors = map.related([branch], Walk::Ancestors);
+        roots.retain(|&root| ancestors.contains(root));
+        if roots.is_empty() {
+            return Err(not_valid(map, target, "downgrade", &row_indices));
+        }
+    }
+    let mut drops = map.related(roots.iter().copied(), Walk::DescendantsWithDeps);
+    drops.intersect_with(&map.related(row_indices.iter().copied(), Walk::AncestorsWithDeps));
+    if let Some(index) = target_revision {
+        if drops.is_clear() && !row_indices.contains(&index) {
+            return Err(not_valid(map, target, "downgrade", &row_indices));
+        }
+    }
+    let order = map.topological_sort(&drops, &row_indices)?;
+    map.plan(rows, &row_indices, &order, Direction::Down)
+}
+
+fn not_valid(map: &RevisionMap, destination: &str, direction: &'static str, rows: &[usize]) -> RevisionError {
+    RevisionError::NotValidTarget { destination: destination.to_owned(), direction, current: map.names(rows) }
+}
+
+/// A `start:end` range only makes sense for `--sql` and `history -r`, which split it first.
+fn reject_range(target: &str) -> Result<(), RevisionError> {
+    if target.contains(':') {
+        return Err(RevisionError::RangeNotAllowed { range: target.to_owned() });
+    }
+    Ok(())
+}
+
+impl RevisionMap {
+    /// Turns an ordered list of revisions into steps with their version-table changes.
+    pub(crate) fn plan(&self, rows: &[String], row_indices: &[usize], order: &[usize], direction: Direction) -> Result<Plan, RevisionError> {
+        let mut simulated = Rows::new(row_indices);
+        let mut steps = Vec::with_capacity(order.len());
+        for &revision in order {
+            steps.push(self.revision_step(&mut simulated, revision, direction)?);
+        }
+        Ok(Plan { start_rows: rows.to_vec(), steps })
+    }
+
+    /// Ancestors with dependencies of `targets` (targets included), failing when one target is
+    /// an ancestor of another, as Alembic's `_iterate_related_revisions(check=True)` does.
+    pub(crate) fn ancestors_checked(&self, targets: &[usize]) -> Result<RevSet, RevisionError> {
+        let mut seen = self.empty_set();
+        for &target in targets {
+            let mut reached: Vec<usize> = Vec::new();
+            let mut stack = vec![target];
+            while let Some(index) = stack.pop() {
+                reached.push(index);
+                if seen.put(index) {
+                    continue;
+                }
+                stack.extend(self.nodes[index].normalized_down.iter().copied());
+            }
+            let mut overlaps: Vec<usize> =
+                targets.iter().copied().filter(|&other| other != target && reached.contains(&other)).collect();
+            if !overlaps.is_empty() {
+                overlaps.sort_unstable();
+                overlaps.dedup();
+                return Err(RevisionError::Overlap { revision: self.id(target).to_owned(), others: self.names(&overlaps) });
+            }
+        }
+        Ok(seen)
+    }
+
+    /// Alembic's `_topological_sort`: a descending order (children before parents) of
+    /// `revisions`, walking depth-first down from `heads` in map order and switching to another
+    /// line whenever the next revision is still needed by it.
+    pub(crate) fn topological_sort(&self, revisions: &RevSet, heads: &[usize]) -> Result<Vec<usize>, RevisionError> {
+        let mut todo = revisions.clone();
+        let mut remaining = todo.count_ones(..);
+        let mut current_heads: Vec<usize> = heads.iter().copied().filter(|&head| todo.contains(head)).collect();
+        current_heads.sort_unstable();
+        current_heads.dedup();
+        let mut ancestors_by_head: Vec<RevSet> =
+            current_heads.iter().map(|&head| self.related([head], Walk::AncestorsWithDeps)).collect();
+        let mut output = Vec::with_capacity(remaining);
+        let mut candidate_position = 0;
+        while !current_heads.is_empty() {
+            let candidate = current_heads[candidate_position];
+            let needed_by = ancestors_by_head
+                .iter()
+                .enumerate()
+                .position(|(position, ancestors)| position != candidate_position && ancestors.contains(candidate));
+            if let Some(position) = needed_by {
+                candidate_position = position;
+                continue;
+            }
+            if todo.contains(candidate) {
+                output.push(candidate);
+                todo.set(candidate, false);
+                remaining -= 1;
+            }
+            let node = &self.nodes[candidate];
+            let heads_to_add: Vec<usize> = node
+                .normalized_down
+                .iter()
+                .copied()
+                .filter(|&down| todo.contains(down) && !current_heads.contains(&down))
+                .collect();
+            match heads_to_add.split_first() {
+                None => {
+                    current_heads.remove(candidate_position);
+                    ancestors_by_head.remove(candidate_position);
+                    candidate_position = candidate_position.saturating_sub(1);
+                }
+                Some((&first, _)) if !node.has_normalized_deps && node.down.len() == 1 => {
+                    current_heads[candidate_position] = first;
+                    ancestors_by_head[candidate_position].set(candidate, false);
+                }
+                Some((&first, rest)) => {
+                    current_heads[candidate_position] = first;
+                    ancestors_by_head[candidate_position] = self.related([first], Walk::AncestorsWithDeps);
+                    for &other in rest {
+                        current_heads.push(other);
+                        ancestors_by_head.push(self.related([other], Walk::AncestorsWithDeps));
+                    }
+                }
+            }
+        }
+        if remaining != 0 {
+            let left: Vec<usize> = todo.ones().collect();
+            return Err(RevisionError::Cycle { ids: self.names(&left) });
+        }
+        Ok(output)
+    }
+}

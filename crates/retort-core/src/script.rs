@@ -1,0 +1,115 @@
+//! A database's migration set: its parsed files and the revision map built from them, the way
+//! Alembic's `ScriptDirectory` pairs scripts with the `RevisionMap`. Graph errors are turned into
+//! errors that point at the file and line that caused them.
+
+use std::collections::HashMap;
+
+use crate::error::RevisionError;
+use crate::file::{self, Migration, ParseError};
+use crate::graph::RevisionMap;
+
+/// One migration file's path (as it should appear in messages) and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A problem found while loading a migration set, pointing at a file and line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error("{path}:{line}: revision {id} is present more than once (also in {other_path}); give one of them a new id")]
+    Duplicate { path: String, line: usize, id: String, other_path: String },
+    #[error("{path}:{line}: {source}")]
+    Graph {
+        path: String,
+        line: usize,
+        #[source]
+        source: RevisionError,
+    },
+}
+
+/// The migrations of one database and their revision map.
+#[derive(Debug, Clone)]
+pub struct MigrationSet {
+    map: RevisionMap,
+    migrations: Vec<Migration>,
+    by_id: HashMap<String, usize>,
+}
+
+impl MigrationSet {
+    /// Parses every file (in the order given: callers pass file-name order) and builds the map.
+    /// Every parse problem and duplicate id is reported, not only the first.
+    pub fn load(files: Vec<SourceFile>) -> Result<MigrationSet, Vec<LoadError>> {
+        let mut errors: Vec<LoadError> = Vec::new();
+        let mut migrations: Vec<Migration> = Vec::with_capacity(files.len());
+        let mut by_id: HashMap<String, usize> = HashMap::with_capacity(files.len());
+        for source in files {
+            match file::parse(&source.path, &source.bytes) {
+                Ok(migration) => {
+                    if let Some(&first) = by_id.get(&migration.revision.id) {
+                        let first: &Migration = &migrations[first];
+                        errors.push(LoadError::Duplicate {
+                            path: migration.path.clone(),
+                            line: migration.line_of("revision"),
+                            id: migration.revision.id.clone(),
+                            other_path: first.path.clone(),
+                        });
+                        continue;
+                    }
+                    by_id.insert(migration.revision.id.clone(), migrations.len());
+                    migrations.push(migration);
+                }
+                Err(error) => errors.push(error.into()),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let revisions = migrations.iter().map(|migration| migration.revision.clone()).collect();
+        match RevisionMap::new(revisions) {
+            Ok(map) => Ok(MigrationSet { map, migrations, by_id }),
+            Err(error) => Err(vec![locate(&migrations, &by_id, error)]),
+        }
+    }
+
+    /// The revision map.
+    pub fn map(&self) -> &RevisionMap {
+        &self.map
+    }
+
+    /// The migration with exactly this revision id.
+    pub fn migration(&self, id: &str) -> Option<&Migration> {
+        self.by_id.get(id).map(|&index| &self.migrations[index])
+    }
+
+    /// Every migration, in map (file-name) order.
+    pub fn migrations(&self) -> &[Migration] {
+        &self.migrations
+    }
+}
+
+/// Points a graph error at the file and header line that caused it.
+fn locate(migrations: &[Migration], by_id: &HashMap<String, usize>, error: RevisionError) -> LoadError {
+    let (revision, key) = match &error {
+        RevisionError::MissingDownRevision { revision, .. } | RevisionError::SelfLoop { id: revision } => {
+            (Some(revision.as_str()), "down_revision")
+        }
+        RevisionError::MissingDependency { revision, .. } | RevisionError::DependencySelfLoop { id: revision } => {
+            (Some(revision.as_str()), "depends_on")
+        }
+        RevisionError::DuplicateBranchLabel { revision, .. } => (Some(revision.as_str()), "branch_labels"),
+        RevisionError::InvalidId { id, .. } | RevisionError::DuplicateRevision { id } => (Some(id.as_str()), "revision"),
+        RevisionError::Cycle { ids } => (ids.first().map(String::as_str), "down_revision"),
+        RevisionError::DependencyCycle { ids } => (ids.first().map(String::as_str), "depends_on"),
+        _ => (None, "revision"),
+    };
+    let migration = revision.and_then(|id| by_id.get(id)).map(|&index| &migrations[index]).or(migrations.first());
+    match migration {
+        Some(migration) => LoadError::Graph { path: migration.path.clone(), line: migration.line_of(key), source: error },
+        None => LoadError::Graph { path: "<no migrations>".to_owned(), line: 0, source: error },
+    }
+}

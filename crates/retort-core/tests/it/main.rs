@@ -1,0 +1,3 @@
+//! Integration tests of retort-core.
+
+mod parser_props;

@@ -1,0 +1,41 @@
+//! retort-db is the one seam to the databases: a [`Backend`] trait implemented over sqlx, one
+//! module per engine, plus the offline SQL renderer used by `--sql`.
+//!
+//! It owns the version table (`retort_version`, Alembic's `alembic_version` shape), the history
+//! table, locking and transactions. It knows nothing about the command line or the terminal and
+//! never prints; graph logic stays in retort-core. Nothing else in the workspace imports sqlx.
+
+mod backend;
+mod error;
+mod history;
+mod offline;
+mod sql_text;
+mod sqlite;
+mod url;
+
+pub use backend::{
+    Backend, BackendOptions, DEFAULT_HISTORY_TABLE, DEFAULT_VERSION_TABLE, HistoryRow, LockHolder,
+    Outcome, StepRun, connect,
+};
+pub use error::BackendError;
+pub use offline::{OfflineStep, render_offline};
+pub use url::DatabaseUrl;
+
+#[cfg(test)]
+mod tests {
+    /// Every source file opens with a `//!` doc line (rust-analyzer's `TidyDocs`).
+    #[test]
+    fn every_file_has_a_module_doc() {
+        let source_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let tests_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it");
+        for dir in [source_dir, tests_dir] {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|extension| extension == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    assert!(text.starts_with("//!"), "{} does not start with a //! doc", path.display());
+                }
+            }
+        }
+    }
+}

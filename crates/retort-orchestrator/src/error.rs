@@ -1,0 +1,167 @@
+//! Errors that stop a run before it changes anything.
+//!
+//! The up-front checks look at every database before any is touched and collect every problem
+//! they find: one problem is returned as itself, several as [`RunError::Several`], which lists
+//! them all (never nested). [`RunError::problems`] iterates over them either way.
+
+use std::error::Error;
+
+use retort_core::{Dialect, Direction};
+
+/// A reason not to start a run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The version rows or the target do not fit the database's revision graph.
+    #[error("database '{database}'")]
+    Plan {
+        database: String,
+        #[source]
+        source: retort_core::RevisionError,
+    },
+    /// Connecting to the database, or reading its tables, failed.
+    #[error("database '{database}'")]
+    Backend {
+        database: String,
+        #[source]
+        source: retort_db::BackendError,
+    },
+    #[error("databases of the run depend on each other in a cycle: {}", describe_cycle(links))]
+    DatabaseCycle { links: Vec<CycleLink> },
+    #[error(
+        "database '{database}': revision {revision} ({path}) has no downgrade section, so it is irreversible and the downgrade cannot pass it; nothing was run"
+    )]
+    Irreversible { database: String, revision: String, path: String },
+    #[error(
+        "database '{database}': revision {revision} ({path}) has no {section} section for {dialect}; add '-- {section} {dialect}' or a plain '-- {section}' section",
+        section = section_name(*direction)
+    )]
+    MissingSection { database: String, revision: String, path: String, direction: Direction, dialect: Dialect },
+    #[error(
+        "database '{database}': revision {revision} ({path}) was edited after it was applied; restore it, or add a new migration"
+    )]
+    EditedMigration { database: String, revision: String, path: String },
+    #[error(
+        "database '{database}': revision {revision} ({path}) depends on {dependency_database}:{dependency_revision}, which is not applied{}; run 'upgrade --db {dependency_database}' first",
+        if *dependency_in_run { " and which this run does not reach" } else { "" }
+    )]
+    DependencyNotApplied {
+        database: String,
+        revision: String,
+        path: String,
+        dependency_database: String,
+        dependency_revision: String,
+        /// The dependency's database is part of this run, but its plan stops below the revision.
+        dependency_in_run: bool,
+    },
+    #[error(
+        "database '{database}': revision {revision} ({path}) depends on database '{dependency_database}', which is not configured"
+    )]
+    UnknownDependencyDatabase { database: String, revision: String, path: String, dependency_database: String },
+    #[error("database '{database}': revision {revision} ({path}) depends on {dependency_database}:{dependency_revision}")]
+    UnknownDependencyRevision {
+        database: String,
+        revision: String,
+        path: String,
+        dependency_database: String,
+        dependency_revision: String,
+        #[source]
+        source: retort_core::RevisionError,
+    },
+    #[error(
+        "database '{database}' must be read to check the cross-database dependencies of '{checking}', but the request has no connection for it; list it in the request's external databases"
+    )]
+    MissingConnection { database: String, checking: String },
+    #[error(
+        "database '{database}': the downgrade would remove revision {revision}, but revision {dependant_revision} of '{dependant_database}' ({dependant_path}) depends on it and stays applied; downgrade '{dependant_database}' below {dependant_revision} first"
+    )]
+    DependantStillApplied {
+        database: String,
+        revision: String,
+        dependant_database: String,
+        dependant_revision: String,
+        dependant_path: String,
+    },
+    /// More than one of the problems above; never nested.
+    #[error("{} problems, nothing was run:{}", problems.len(), describe_problems(problems))]
+    Several { problems: Vec<RunError> },
+}
+
+/// One link of a cycle between databases: `database` runs after `runs_after`, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CycleLink {
+    pub database: String,
+    pub runs_after: String,
+    pub because: Vec<OrderReason>,
+}
+
+/// Why one database runs after another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderReason {
+    /// The database's config lists the other in `after`.
+    ConfigAfter,
+    /// A migration file of the database depends on a revision of the other.
+    DependsOn { path: String, revision: String, dependency_revision: String },
+}
+
+impl RunError {
+    /// Turns collected problems into one error: `None` for none, the problem itself for one.
+    pub(crate) fn from_problems(mut problems: Vec<RunError>) -> Option<RunError> {
+        match problems.len() {
+            0 => None,
+            1 => problems.pop(),
+            _ => Some(RunError::Several { problems }),
+        }
+    }
+
+    /// Every problem this error holds: itself, or the list of [`RunError::Several`].
+    pub fn problems(&self) -> &[RunError] {
+        match self {
+            RunError::Several { problems } => problems,
+            single => std::slice::from_ref(single),
+        }
+    }
+}
+
+/// The error and its sources, joined with `: ` (what `{:#}` prints for an `anyhow` chain).
+pub(crate) fn error_chain_text(error: &dyn Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn section_name(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Up => "upgrade",
+        Direction::Down => "downgrade",
+    }
+}
+
+fn describe_cycle(links: &[CycleLink]) -> String {
+    links
+        .iter()
+        .map(|link| {
+            let because: Vec<String> = link
+                .because
+                .iter()
+                .map(|reason| match reason {
+                    OrderReason::ConfigAfter => format!("config of '{}' lists it in 'after'", link.database),
+                    OrderReason::DependsOn { path, revision, dependency_revision } => {
+                        format!("{path} (revision {revision}) depends on {}:{dependency_revision}", link.runs_after)
+                    }
+                })
+                .collect();
+            format!("'{}' runs after '{}' ({})", link.database, link.runs_after, because.join("; "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn describe_problems(problems: &[RunError]) -> String {
+    problems.iter().map(|problem| format!("\n  - {}", error_chain_text(problem))).collect()
+}

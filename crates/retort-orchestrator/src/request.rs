@@ -1,0 +1,63 @@
+//! What a run is asked to do.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use retort_core::{Direction, MigrationSet};
+use retort_db::BackendOptions;
+
+/// The operation applied to every database of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `retort upgrade TARGET` (default `heads`).
+    Upgrade { target: String },
+    /// `retort downgrade TARGET`.
+    Downgrade { target: String },
+    /// `retort stamp TARGET... [--purge]`.
+    Stamp { targets: Vec<String>, purge: bool },
+}
+
+impl Command {
+    /// The direction databases are ordered in: dependencies first, except for a downgrade,
+    /// which runs dependants first. A stamp runs nothing and uses the upgrade order.
+    pub fn order_direction(&self) -> Direction {
+        match self {
+            Command::Upgrade { .. } | Command::Stamp { .. } => Direction::Up,
+            Command::Downgrade { .. } => Direction::Down,
+        }
+    }
+}
+
+/// One configured database.
+#[derive(Debug, Clone)]
+pub struct DatabaseTarget {
+    /// The name from the configuration (`app`, `tool_registry`).
+    pub name: String,
+    pub backend: BackendOptions,
+    pub migrations: Arc<MigrationSet>,
+    /// Databases this one runs after (config `after`), besides those its revisions depend on.
+    pub after: Vec<String>,
+    pub lock_timeout: Duration,
+}
+
+/// A whole run.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    /// Written to every database's history.
+    pub run_id: String,
+    pub command: Command,
+    /// The databases to act on.
+    pub databases: Vec<DatabaseTarget>,
+    /// Every other configured database (those not in `databases`). The run only reads their
+    /// version rows, to check cross-database dependencies that point outside `databases`: an
+    /// upgrade needs the revisions it depends on to be applied there, and a downgrade must not
+    /// remove a revision that one of them still depends on.
+    pub external: Vec<DatabaseTarget>,
+    /// Every configured database's migrations, by name. Only the names are used: a dependency on
+    /// a database named here but absent from `databases` and `external` cannot be checked and
+    /// is reported as such, while a dependency on a name found nowhere is an unknown database.
+    pub all_migrations: Vec<(String, Arc<MigrationSet>)>,
+    /// When a database fails, carry on with the databases that do not depend on it (fail-fast,
+    /// the default, stops the whole run).
+    pub keep_going: bool,
+}
