@@ -169,3 +169,6 @@ impl RevisionMap {
         Ok(output)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -42,7 +42,6 @@ use crate::backend::{Backend, BackendOptions, HistoryRow, LockHolder, Outcome, S
 use crate::error::{BackendError, error_chain_text};
 use crate::history::{RunEnvironment, history_direction, history_revision, timestamp_now};
 use crate::sql_text::{check_table_name, create_version_table, quote_identifier};
-use crate::url::DatabaseUrl;
 
 /// The lease table; one per database file.
 const LOCK_TABLE: &str = "retort_lock";

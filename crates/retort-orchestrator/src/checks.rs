@@ -70,6 +70,7 @@ pub(crate) fn check_steps(target: &DatabaseTarget, dialect: Dialect, plan: &Plan
 }
 
 /// The SQL a step runs in `dialect`: `None` for a stamp.
+#[expect(clippy::result_large_err, reason = "built a handful of times per run at most; boxing would only obscure the fields")]
 pub(crate) fn step_sql<'set>(target: &'set DatabaseTarget, dialect: Dialect, step: &Step) -> Result<Option<&'set str>, RunError> {
     let (revision, direction) = match &step.action {
         Action::Upgrade(revision) => (revision, Direction::Up),
@@ -234,7 +235,7 @@ async fn check_upgrade_dependencies(
                         None => continue,
                     },
                     None => match external.state(&dependency.database, &database.target.name, problems).await {
-                        ExternalState::Read { migrations, applied } => (migrations, &*applied),
+                        ExternalState::Read { migrations, applied } => (*migrations, applied),
                         ExternalState::Unknown => {
                             problems.push(RunError::UnknownDependencyDatabase {
                                 database: database.target.name.clone(),

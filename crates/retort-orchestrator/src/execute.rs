@@ -147,6 +147,7 @@ async fn migrate_locked(
 /// another runner moved are planned again towards where the checked plan ended (not from the
 /// command's target again: `-1` must not go one further), and a database already there has
 /// nothing to do.
+#[expect(clippy::result_large_err, reason = "built a handful of times per run at most; boxing would only obscure the fields")]
 fn replan_under_lock(
     target: &DatabaseTarget,
     command: &Command,

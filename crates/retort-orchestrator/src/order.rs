@@ -82,6 +82,7 @@ impl DatabaseGraph {
 
     /// The indices of the databases in the order they run, ties broken by name; a cycle is an
     /// error that names it and the files and config entries that make it.
+#[expect(clippy::result_large_err, reason = "built a handful of times per run at most; boxing would only obscure the fields")]
     pub(crate) fn order(&self) -> Result<Vec<usize>, RunError> {
         let mut waiting_on: Vec<usize> = (0..self.names.len())
             .map(|index| self.graph.neighbors_directed(index, EdgeDirection::Incoming).count())

@@ -1,0 +1,131 @@
+//! The only place that writes to the terminal. stdout carries data (revision lines, SQL);
+//! stderr carries progress, warnings and errors. Output reads the same without colour; colour
+//! is used only on a terminal and never when `NO_COLOR` is set.
+//!
+//! Writes go through `writeln!` on the locked streams rather than `println!`, so that a closed
+//! pipe (`retort history | head -1`) ends the output quietly instead of panicking. The tidy
+//! test in `main.rs` checks that no other file touches `stdout`, `stderr` or the print macros.
+
+use std::fmt;
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use console::Style;
+
+/// How much to print, and whether in colour. Built once from the global options and the
+/// environment facts `main` passes in.
+#[derive(Debug)]
+pub struct Printer {
+    verbosity: Verbosity,
+    stdout_styles: Styles,
+    stderr_styles: Styles,
+    /// Set once stdout is closed (a broken pipe): nothing more is written to it.
+    stdout_closed: AtomicBool,
+}
+
+/// `--quiet`, default, or `--verbose`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+/// The facts about the environment that decide colour, passed in rather than looked up here.
+#[derive(Debug, Clone, Copy)]
+pub struct Terminal {
+    pub stdout_is_terminal: bool,
+    pub stderr_is_terminal: bool,
+    /// `NO_COLOR` is set to a non-empty value.
+    pub no_color: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Styles {
+    heading: Style,
+    error: Style,
+    warning: Style,
+}
+
+impl Styles {
+    fn new(colour: bool) -> Styles {
+        Styles {
+            heading: Style::new().bold().force_styling(colour),
+            error: Style::new().red().bold().force_styling(colour),
+            warning: Style::new().yellow().bold().force_styling(colour),
+        }
+    }
+}
+
+impl Printer {
+    pub fn new(verbosity: Verbosity, terminal: Terminal) -> Printer {
+        Printer {
+            verbosity,
+            stdout_styles: Styles::new(terminal.stdout_is_terminal && !terminal.no_color),
+            stderr_styles: Styles::new(terminal.stderr_is_terminal && !terminal.no_color),
+            stdout_closed: AtomicBool::new(false),
+        }
+    }
+
+    pub fn verbosity(&self) -> Verbosity {
+        self.verbosity
+    }
+
+    /// One line of data on stdout.
+    pub fn data(&self, line: impl fmt::Display) {
+        self.write_stdout(format_args!("{line}\n"));
+    }
+
+    /// Data on stdout exactly as given (an SQL script, which brings its own newlines).
+    pub fn data_raw(&self, text: &str) {
+        self.write_stdout(format_args!("{text}"));
+    }
+
+    /// `== name ==` before a database's data, when several databases are selected.
+    pub fn heading(&self, database: &str) {
+        let heading = format!("== {database} ==");
+        self.write_stdout(format_args!("{}\n", self.stdout_styles.heading.apply_to(heading)));
+    }
+
+    /// A progress or status line on stderr; hidden by `--quiet`.
+    pub fn status(&self, line: impl fmt::Display) {
+        if self.verbosity > Verbosity::Quiet {
+            write_stderr(format_args!("{line}\n"));
+        }
+    }
+
+    /// A detail line on stderr, shown only with `--verbose`.
+    pub fn detail(&self, line: impl fmt::Display) {
+        if self.verbosity == Verbosity::Verbose {
+            write_stderr(format_args!("{line}\n"));
+        }
+    }
+
+    /// `warning: ...` on stderr; hidden by `--quiet`.
+    pub fn warning(&self, message: impl fmt::Display) {
+        if self.verbosity > Verbosity::Quiet {
+            write_stderr(format_args!("{} {message}\n", self.stderr_styles.warning.apply_to("warning:")));
+        }
+    }
+
+    /// `error: ...` on stderr with the whole chain (`{:#}`); always shown.
+    pub fn error(&self, error: &anyhow::Error) {
+        write_stderr(format_args!("{} {error:#}\n", self.stderr_styles.error.apply_to("error:")));
+    }
+
+    fn write_stdout(&self, arguments: fmt::Arguments<'_>) {
+        if self.stdout_closed.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut stdout = io::stdout().lock();
+        if stdout.write_fmt(arguments).and_then(|()| stdout.flush()).is_err() {
+            self.stdout_closed.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Writes to stderr; a failure to write there cannot be reported anywhere, so it is dropped.
+fn write_stderr(arguments: fmt::Arguments<'_>) {
+    let mut stderr = io::stderr().lock();
+    let _ignored = stderr.write_fmt(arguments);
+}
