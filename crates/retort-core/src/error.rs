@@ -55,6 +55,8 @@ pub enum RevisionError {
     AmbiguousUpgrade { current: Vec<String> },
     #[error("downgrade {relative} from multiple current revisions ({}) is ambiguous; use 'label@{relative}' or name a revision", current.join(", "))]
     AmbiguousDowngrade { relative: String, current: Vec<String> },
+    #[error("no current revision is on branch '{label}' (current: {})", if current.is_empty() { "base".to_owned() } else { current.join(", ") })]
+    NoCurrentOnBranch { label: String, current: Vec<String> },
     #[error("requested revision {revision} overlaps with other requested revisions {}", others.join(", "))]
     Overlap { revision: String, others: Vec<String> },
     #[error("destination {destination} is not a valid {direction} target from current head(s) ({})", if current.is_empty() { "base".to_owned() } else { current.join(", ") })]

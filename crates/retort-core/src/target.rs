@@ -155,6 +155,9 @@ impl RevisionMap {
                 }
                 match on_branch.as_slice() {
                     [one] => (label, self.id(*one).to_owned()),
+                    [] => {
+                        return Err(RevisionError::NoCurrentOnBranch { label: branch.to_owned(), current: self.names(rows) });
+                    }
                     several => {
                         return Err(RevisionError::AmbiguousDowngrade {
                             relative: target.to_owned(),

@@ -146,7 +146,12 @@ pub trait Backend: Send {
 /// Connects to the database `options.url` names, with the backend for its engine.
 pub async fn connect(options: &BackendOptions) -> Result<Box<dyn Backend>, BackendError> {
     match options.url.dialect() {
-        Dialect::Sqlite => Ok(Box::new(crate::sqlite::SqliteBackend::connect(options).await?)),
-        dialect => Err(BackendError::UnsupportedEngine { url: options.url.clone(), dialect }),
+        Dialect::Sqlite => Ok(Box::new(
+            crate::sqlite::SqliteBackend::connect(options).await?,
+        )),
+        dialect => Err(BackendError::UnsupportedEngine {
+            url: options.url.clone(),
+            dialect,
+        }),
     }
 }

@@ -105,11 +105,19 @@ pub enum BackendError {
         expected.join(", "),
         found.join(", ")
     )]
-    VersionRowsChanged { table: String, expected: Vec<String>, found: Vec<String> },
+    VersionRowsChanged {
+        table: String,
+        expected: Vec<String>,
+        found: Vec<String>,
+    },
 
     /// An UPDATE or DELETE of a version row matched other than exactly one row (Alembic's check).
     #[error("{}", describe_version_row_mismatch(table, change, *matched))]
-    VersionRowMismatch { table: String, change: VersionChange, matched: u64 },
+    VersionRowMismatch {
+        table: String,
+        change: VersionChange,
+        matched: u64,
+    },
 }
 
 impl BackendError {
@@ -176,7 +184,10 @@ fn describe_lock_timeout(
     timeout: Duration,
     release_hint: &str,
 ) -> String {
-    let mut text = format!("timed out after {} waiting for the migration lock", describe_duration(timeout));
+    let mut text = format!(
+        "timed out after {} waiting for the migration lock",
+        describe_duration(timeout)
+    );
     match holder {
         Some(holder) => {
             text.push_str(&format!(
@@ -217,7 +228,7 @@ impl fmt::Display for DurationText {
         let millis = self.0.as_millis();
         if millis < 1000 {
             write!(f, "{millis}ms")
-        } else if millis % 1000 == 0 {
+        } else if millis.is_multiple_of(1000) {
             write!(f, "{}s", millis / 1000)
         } else {
             write!(f, "{:.1}s", self.0.as_secs_f64())
@@ -233,7 +244,10 @@ mod tests {
     fn version_row_mismatch_reads_like_alembic() {
         let update = BackendError::VersionRowMismatch {
             table: "retort_version".to_owned(),
-            change: VersionChange::Update { from: "a".to_owned(), to: "b".to_owned() },
+            change: VersionChange::Update {
+                from: "a".to_owned(),
+                to: "b".to_owned(),
+            },
             matched: 0,
         };
         assert_eq!(
@@ -254,7 +268,11 @@ mod tests {
     #[test]
     fn lock_timeout_names_the_holder_and_what_to_do() {
         let error = BackendError::LockTimeout {
-            holder: Some(LockHolder { host: "build-7".to_owned(), pid: 4242, run_id: "run-1".to_owned() }),
+            holder: Some(LockHolder {
+                host: "build-7".to_owned(),
+                pid: 4242,
+                run_id: "run-1".to_owned(),
+            }),
             held_since: Some("2026-01-02T03:04:05.000Z".to_owned()),
             timeout: Duration::from_millis(1500),
             release_hint: "if that process is gone, delete the row of retort_lock".to_owned(),
@@ -289,7 +307,10 @@ mod tests {
             source: sqlx::Error::Protocol("boom".to_owned()),
         };
         assert!(!query.is_migration_failure());
-        assert_eq!(error_chain_text(&query), "database query failed while reading the version table retort_version: encountered unexpected or invalid data: boom");
+        assert_eq!(
+            error_chain_text(&query),
+            "database query failed while reading the version table retort_version: encountered unexpected or invalid data: boom"
+        );
     }
 
     #[test]

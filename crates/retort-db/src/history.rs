@@ -42,7 +42,11 @@ impl RunEnvironment {
             .iter()
             .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
             .unwrap_or_else(|| "unknown".to_owned());
-        RunEnvironment { user_name, host: this_host_name(), retort_version: env!("CARGO_PKG_VERSION") }
+        RunEnvironment {
+            user_name,
+            host: this_host_name(),
+            retort_version: env!("CARGO_PKG_VERSION"),
+        }
     }
 }
 

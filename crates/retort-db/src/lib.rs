@@ -22,6 +22,7 @@ pub use offline::{OfflineStep, render_offline};
 pub use url::DatabaseUrl;
 
 #[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "a test fails loudly on a bad fixture")]
 mod tests {
     /// Every source file opens with a `//!` doc line (rust-analyzer's `TidyDocs`).
     #[test]
@@ -33,7 +34,11 @@ mod tests {
                 let path = entry.unwrap().path();
                 if path.extension().is_some_and(|extension| extension == "rs") {
                     let text = std::fs::read_to_string(&path).unwrap();
-                    assert!(text.starts_with("//!"), "{} does not start with a //! doc", path.display());
+                    assert!(
+                        text.starts_with("//!"),
+                        "{} does not start with a //! doc",
+                        path.display()
+                    );
                 }
             }
         }

@@ -47,7 +47,8 @@ pub fn render_offline(
     let quoted_table = quote_identifier(dialect, version_table);
     let mut script = String::new();
     for (step_index, offline_step) in steps.iter().enumerate() {
-        let wrap_in_transaction = offline_step.transactional && dialect_has_transactional_ddl(dialect);
+        let wrap_in_transaction =
+            offline_step.transactional && dialect_has_transactional_ddl(dialect);
         if wrap_in_transaction {
             push_statement(&mut script, "BEGIN;");
         }
@@ -56,10 +57,8 @@ pub fn render_offline(
             push_statement(&mut script, &format!("{ddl};"));
         }
         push_statement(&mut script, &running_comment(offline_step.step));
-        if let Some(sql) = offline_step.sql {
-            if let Some(terminated) = terminated_sql(sql) {
-                push_statement(&mut script, &terminated);
-            }
+        if let Some(terminated) = offline_step.sql.and_then(terminated_sql) {
+            push_statement(&mut script, &terminated);
         }
         for change in &offline_step.step.version_changes {
             push_statement(&mut script, &version_statement(&quoted_table, change));
@@ -86,13 +85,20 @@ fn running_comment(step: &Step) -> String {
         Action::Downgrade(_) => "downgrade",
         Action::Stamp(_) => "stamp_revision",
     };
-    format!("-- Running {kind} {} -> {}", step.from.join(", "), step.to.join(", "))
+    format!(
+        "-- Running {kind} {} -> {}",
+        step.from.join(", "),
+        step.to.join(", ")
+    )
 }
 
 fn version_statement(quoted_table: &str, change: &VersionChange) -> String {
     match change {
         VersionChange::Insert(revision) => {
-            format!("INSERT INTO {quoted_table} (version_num) VALUES ({});", quote_literal(revision))
+            format!(
+                "INSERT INTO {quoted_table} (version_num) VALUES ({});",
+                quote_literal(revision)
+            )
         }
         VersionChange::Update { from, to } => format!(
             "UPDATE {quoted_table} SET version_num={} WHERE {quoted_table}.version_num = {};",
@@ -144,12 +150,28 @@ mod tests {
         values.iter().map(|value| (*value).to_owned()).collect()
     }
 
-    fn step(action: Action, from: &[&str], to: &[&str], version_changes: Vec<VersionChange>) -> Step {
-        Step { action, from: ids(from), to: ids(to), version_changes, rows_after: ids(to) }
+    fn step(
+        action: Action,
+        from: &[&str],
+        to: &[&str],
+        version_changes: Vec<VersionChange>,
+    ) -> Step {
+        Step {
+            action,
+            from: ids(from),
+            to: ids(to),
+            version_changes,
+            rows_after: ids(to),
+        }
     }
 
     fn upgrade(revision: &str, from: &[&str], version_changes: Vec<VersionChange>) -> Step {
-        step(Action::Upgrade(revision.to_owned()), from, &[revision], version_changes)
+        step(
+            Action::Upgrade(revision.to_owned()),
+            from,
+            &[revision],
+            version_changes,
+        )
     }
 
     fn insert(revision: &str) -> VersionChange {
@@ -157,7 +179,10 @@ mod tests {
     }
 
     fn update(from: &str, to: &str) -> VersionChange {
-        VersionChange::Update { from: from.to_owned(), to: to.to_owned() }
+        VersionChange::Update {
+            from: from.to_owned(),
+            to: to.to_owned(),
+        }
     }
 
     fn delete(revision: &str) -> VersionChange {
@@ -165,7 +190,11 @@ mod tests {
     }
 
     fn transactional<'a>(step: &'a Step, sql: Option<&'a str>) -> OfflineStep<'a> {
-        OfflineStep { step, sql, transactional: true }
+        OfflineStep {
+            step,
+            sql,
+            transactional: true,
+        }
     }
 
     #[test]
@@ -177,8 +206,14 @@ mod tests {
             "retort_version",
             true,
             &[
-                transactional(&first, Some("CREATE TABLE users (id INTEGER PRIMARY KEY)\n")),
-                transactional(&second, Some("\nALTER TABLE users ADD COLUMN email TEXT;\n\n")),
+                transactional(
+                    &first,
+                    Some("CREATE TABLE users (id INTEGER PRIMARY KEY)\n"),
+                ),
+                transactional(
+                    &second,
+                    Some("\nALTER TABLE users ADD COLUMN email TEXT;\n\n"),
+                ),
             ],
         );
         let expected = "\
@@ -219,7 +254,12 @@ COMMIT;
             &["m3"],
             vec![delete("b1"), update("c1", "m3")],
         );
-        let script = render_offline(Dialect::Postgres, "retort_version", false, &[transactional(&merge, None)]);
+        let script = render_offline(
+            Dialect::Postgres,
+            "retort_version",
+            false,
+            &[transactional(&merge, None)],
+        );
         let expected = "\
 BEGIN;
 
@@ -237,7 +277,12 @@ COMMIT;
 
     #[test]
     fn downgrade_to_base_deletes_the_row_and_drops_nothing() {
-        let down = step(Action::Downgrade("a1".to_owned()), &["a1"], &[], vec![delete("a1")]);
+        let down = step(
+            Action::Downgrade("a1".to_owned()),
+            &["a1"],
+            &[],
+            vec![delete("a1")],
+        );
         let script = render_offline(
             Dialect::Sqlite,
             "retort_version",
@@ -261,8 +306,18 @@ COMMIT;
 
     #[test]
     fn stamp_only_changes_rows_and_quotes_ids() {
-        let stamp = step(Action::Stamp(Direction::Up), &[], &["it's"], vec![insert("it's")]);
-        let script = render_offline(Dialect::Postgres, "alembic_version", true, &[transactional(&stamp, None)]);
+        let stamp = step(
+            Action::Stamp(Direction::Up),
+            &[],
+            &["it's"],
+            vec![insert("it's")],
+        );
+        let script = render_offline(
+            Dialect::Postgres,
+            "alembic_version",
+            true,
+            &[transactional(&stamp, None)],
+        );
         let expected = "\
 BEGIN;
 
@@ -313,7 +368,9 @@ INSERT INTO retort_version (version_num) VALUES ('a1');
             false,
             &[OfflineStep {
                 step: &concurrent,
-                sql: Some("CREATE INDEX CONCURRENTLY users_email ON users (email) -- hot table\n-- done"),
+                sql: Some(
+                    "CREATE INDEX CONCURRENTLY users_email ON users (email) -- hot table\n-- done",
+                ),
                 transactional: false,
             }],
         );

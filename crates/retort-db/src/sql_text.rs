@@ -12,7 +12,9 @@ const MAX_TABLE_NAME_BYTES: usize = 63;
 /// Alembic writes it; otherwise quoted for `dialect` with embedded quotes doubled.
 pub(crate) fn quote_identifier(dialect: Dialect, name: &str) -> String {
     let mut characters = name.chars();
-    let plain = characters.next().is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+    let plain = characters
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
         && characters.all(|character| character.is_ascii_alphanumeric() || character == '_');
     if plain {
         return name.to_owned();
@@ -39,18 +41,30 @@ pub(crate) fn check_table_name(name: &str) -> Result<(), BackendError> {
     } else {
         return Ok(());
     };
-    Err(BackendError::InvalidTableName { name: name.escape_debug().to_string(), problem })
+    Err(BackendError::InvalidTableName {
+        name: name.escape_debug().to_string(),
+        problem,
+    })
 }
 
 /// `CREATE TABLE <table> (version_num VARCHAR(32) NOT NULL, CONSTRAINT <table>_pkc PRIMARY KEY
 /// (version_num))`: Alembic's `alembic_version` shape, the same on every dialect, so an
 /// Alembic-managed table can be adopted. `if_not_exists` for online use; `multiline` lays it out
 /// as Alembic's offline script does.
-pub(crate) fn create_version_table(dialect: Dialect, table: &str, if_not_exists: bool, multiline: bool) -> String {
+pub(crate) fn create_version_table(
+    dialect: Dialect,
+    table: &str,
+    if_not_exists: bool,
+    multiline: bool,
+) -> String {
     let quoted_table = quote_identifier(dialect, table);
     let quoted_constraint = quote_identifier(dialect, &format!("{table}_pkc"));
     let if_not_exists = if if_not_exists { "IF NOT EXISTS " } else { "" };
-    let (open, separator, close) = if multiline { ("\n    ", ",\n    ", "\n") } else { ("", ", ", "") };
+    let (open, separator, close) = if multiline {
+        ("\n    ", ",\n    ", "\n")
+    } else {
+        ("", ", ", "")
+    };
     format!(
         "CREATE TABLE {if_not_exists}{quoted_table} ({open}version_num VARCHAR(32) NOT NULL{separator}\
          CONSTRAINT {quoted_constraint} PRIMARY KEY (version_num){close})"
@@ -63,8 +77,14 @@ mod tests {
 
     #[test]
     fn plain_identifiers_stay_bare_and_others_are_quoted() {
-        assert_eq!(quote_identifier(Dialect::Postgres, "retort_version"), "retort_version");
-        assert_eq!(quote_identifier(Dialect::Postgres, "Version Table"), "\"Version Table\"");
+        assert_eq!(
+            quote_identifier(Dialect::Postgres, "retort_version"),
+            "retort_version"
+        );
+        assert_eq!(
+            quote_identifier(Dialect::Postgres, "Version Table"),
+            "\"Version Table\""
+        );
         assert_eq!(quote_identifier(Dialect::Sqlite, "a\"b"), "\"a\"\"b\"");
         assert_eq!(quote_identifier(Dialect::Mysql, "a`b c"), "`a``b c`");
         assert_eq!(quote_identifier(Dialect::Mysql, "1st"), "`1st`");

@@ -102,17 +102,29 @@ impl SqliteBackend {
         check_table_name(&options.history_table)?;
         let url = &options.url;
         let connect_options = SqliteConnectOptions::from_str(url.raw())
-            .map_err(|source| BackendError::ConnectFailed { url: url.clone(), source })?
+            .map_err(|source| BackendError::ConnectFailed {
+                url: url.clone(),
+                source,
+            })?
             .create_if_missing(true)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(false);
         if !url.is_sqlite_memory() {
             create_parent_directory(connect_options.get_filename()).await?;
         }
-        let connection = tokio::time::timeout(options.connect_timeout, SqliteConnection::connect_with(&connect_options))
-            .await
-            .map_err(|_elapsed| BackendError::ConnectTimeout { url: url.clone(), timeout: options.connect_timeout })?
-            .map_err(|source| BackendError::ConnectFailed { url: url.clone(), source })?;
+        let connection = tokio::time::timeout(
+            options.connect_timeout,
+            SqliteConnection::connect_with(&connect_options),
+        )
+        .await
+        .map_err(|_elapsed| BackendError::ConnectTimeout {
+            url: url.clone(),
+            timeout: options.connect_timeout,
+        })?
+        .map_err(|source| BackendError::ConnectFailed {
+            url: url.clone(),
+            source,
+        })?;
         Ok(SqliteBackend {
             connection,
             tables: TableNames {
@@ -158,7 +170,8 @@ impl SqliteBackend {
                 Some(sql) => Some(execute_migration_sql(&mut transaction, run, sql, true).await?),
                 None => None,
             };
-            apply_version_changes(&mut transaction, &self.tables, &run.step.version_changes).await?;
+            apply_version_changes(&mut transaction, &self.tables, &run.step.version_changes)
+                .await?;
             let row = draft.finish(Outcome::Applied, statements_done, None);
             insert_history(&mut transaction, &self.tables, &row).await
         }
@@ -171,7 +184,10 @@ impl SqliteBackend {
             Err(error) => {
                 // Best effort: if the rollback fails too, the connection is gone with the transaction.
                 let _rollback = transaction.rollback().await;
-                Err(StepFailure { error, statements_done: statements_done_after_rollback })
+                Err(StepFailure {
+                    error,
+                    statements_done: statements_done_after_rollback,
+                })
             }
         }
     }
@@ -186,31 +202,51 @@ impl SqliteBackend {
     ) -> Result<(), StepFailure> {
         check_expected_rows(&mut self.connection, &self.tables, run.expected_rows)
             .await
-            .map_err(|error| StepFailure { error, statements_done: Some(0) })?;
+            .map_err(|error| StepFailure {
+                error,
+                statements_done: Some(0),
+            })?;
         let statements_done = execute_migration_sql(&mut self.connection, run, sql, false)
             .await
             .map_err(|error| {
                 let statements_done = match &error {
-                    BackendError::MigrationFailed { statements_done, .. } => *statements_done,
+                    BackendError::MigrationFailed {
+                        statements_done, ..
+                    } => *statements_done,
                     _ => 0,
                 };
-                StepFailure { error, statements_done: Some(statements_done) }
+                StepFailure {
+                    error,
+                    statements_done: Some(statements_done),
+                }
             })?;
-        let failure = |error| StepFailure { error, statements_done: Some(statements_done) };
+        let failure = |error| StepFailure {
+            error,
+            statements_done: Some(statements_done),
+        };
         let mut transaction = self
             .connection
             .begin_with("BEGIN IMMEDIATE")
             .await
-            .map_err(|source| failure(query_failed("starting a write transaction".to_owned(), source)))?;
+            .map_err(|source| {
+                failure(query_failed(
+                    "starting a write transaction".to_owned(),
+                    source,
+                ))
+            })?;
         let recorded: Result<(), BackendError> = async {
-            apply_version_changes(&mut transaction, &self.tables, &run.step.version_changes).await?;
+            apply_version_changes(&mut transaction, &self.tables, &run.step.version_changes)
+                .await?;
             let row = draft.finish(Outcome::Applied, Some(statements_done), None);
             insert_history(&mut transaction, &self.tables, &row).await
         }
         .await;
         match recorded {
             Ok(()) => transaction.commit().await.map_err(|source| {
-                failure(query_failed(format!("committing the version change of {}", draft.revision), source))
+                failure(query_failed(
+                    format!("committing the version change of {}", draft.revision),
+                    source,
+                ))
             }),
             Err(error) => {
                 let _rollback = transaction.rollback().await;
@@ -229,17 +265,27 @@ impl SqliteBackend {
     }
 
     /// Polls for the lease until `timeout`, with the busy timeout already lowered.
-    async fn poll_for_lock(&mut self, holder: &LockHolder, timeout: Duration) -> Result<(), BackendError> {
+    async fn poll_for_lock(
+        &mut self,
+        holder: &LockHolder,
+        timeout: Duration,
+    ) -> Result<(), BackendError> {
         let deadline = Instant::now() + timeout;
         let mut last_seen_holder: Option<(LockHolder, String)> = None;
         loop {
             match try_take_lock(&mut self.connection, holder).await {
                 Ok(LockAttempt::Taken) => return Ok(()),
-                Ok(LockAttempt::HeldBy { holder: current, since }) => last_seen_holder = Some((current, since)),
+                Ok(LockAttempt::HeldBy {
+                    holder: current,
+                    since,
+                }) => last_seen_holder = Some((current, since)),
                 // Another connection is writing (a migration of the lock holder, say): retry.
                 Err(source) if is_busy(&source) => {}
                 Err(source) => {
-                    return Err(query_failed(format!("taking the migration lock in {LOCK_TABLE}"), source));
+                    return Err(query_failed(
+                        format!("taking the migration lock in {LOCK_TABLE}"),
+                        source,
+                    ));
                 }
             }
             let now = Instant::now();
@@ -255,7 +301,12 @@ impl SqliteBackend {
                 } else {
                     String::new()
                 };
-                return Err(BackendError::LockTimeout { holder, held_since, timeout, release_hint });
+                return Err(BackendError::LockTimeout {
+                    holder,
+                    held_since,
+                    timeout,
+                    release_hint,
+                });
             }
             tokio::time::sleep(LOCK_POLL_INTERVAL.min(deadline - now)).await;
         }
@@ -273,7 +324,10 @@ impl Backend for SqliteBackend {
     }
 
     async fn ensure_tables(&mut self) -> Result<(), BackendError> {
-        let quoted_index = quote_identifier(Dialect::Sqlite, &format!("{}_run_id_idx", self.tables.history));
+        let quoted_index = quote_identifier(
+            Dialect::Sqlite,
+            &format!("{}_run_id_idx", self.tables.history),
+        );
         let statements = format!(
             "{create_version};\n\
              CREATE TABLE IF NOT EXISTS {history} (\n\
@@ -294,7 +348,8 @@ impl Backend for SqliteBackend {
                  error TEXT\n\
              );\n\
              CREATE INDEX IF NOT EXISTS {quoted_index} ON {history} (run_id);",
-            create_version = create_version_table(Dialect::Sqlite, &self.tables.version, true, false),
+            create_version =
+                create_version_table(Dialect::Sqlite, &self.tables.version, true, false),
             history = self.tables.quoted_history,
         );
         sqlx::raw_sql(AssertSqlSafe(statements))
@@ -302,7 +357,10 @@ impl Backend for SqliteBackend {
             .await
             .map_err(|source| {
                 query_failed(
-                    format!("creating the tables {} and {}", self.tables.version, self.tables.history),
+                    format!(
+                        "creating the tables {} and {}",
+                        self.tables.version, self.tables.history
+                    ),
                     source,
                 )
             })?;
@@ -364,7 +422,10 @@ impl Backend for SqliteBackend {
         .await;
         if let Err(source) = deleted {
             self.held_lock = Some(holder);
-            return Err(query_failed(format!("releasing the migration lock in {LOCK_TABLE}"), source));
+            return Err(query_failed(
+                format!("releasing the migration lock in {LOCK_TABLE}"),
+                source,
+            ));
         }
         Ok(())
     }
@@ -381,13 +442,19 @@ impl Backend for SqliteBackend {
             environment: self.environment.clone(),
         };
         let attempt = match run.sql {
-            Some(sql) if !run.transactional => self.run_outside_transaction(&run, sql, &draft).await,
+            Some(sql) if !run.transactional => {
+                self.run_outside_transaction(&run, sql, &draft).await
+            }
             _ => self.run_in_one_transaction(&run, &draft).await,
         };
         let Err(failure) = attempt else {
             return Ok(());
         };
-        let row = draft.finish(Outcome::Failed, failure.statements_done, Some(error_chain_text(&failure.error)));
+        let row = draft.finish(
+            Outcome::Failed,
+            failure.statements_done,
+            Some(error_chain_text(&failure.error)),
+        );
         // Best effort: the error to report is the step's, not a failure to record it.
         let _recorded = insert_history(&mut self.connection, &self.tables, &row).await;
         Err(failure.error)
@@ -398,7 +465,10 @@ impl Backend for SqliteBackend {
         if !self.table_exists(&table).await? {
             return Ok(Vec::new());
         }
-        let statement = format!("SELECT {HISTORY_COLUMNS} FROM {} ORDER BY id", self.tables.quoted_history);
+        let statement = format!(
+            "SELECT {HISTORY_COLUMNS} FROM {} ORDER BY id",
+            self.tables.quoted_history
+        );
         let rows = sqlx::query(AssertSqlSafe(statement))
             .fetch_all(&mut self.connection)
             .await
@@ -422,7 +492,12 @@ impl Backend for SqliteBackend {
 }
 
 impl HistoryDraft {
-    fn finish(&self, outcome: Outcome, statements_done: Option<usize>, error: Option<String>) -> HistoryRow {
+    fn finish(
+        &self,
+        outcome: Outcome,
+        statements_done: Option<usize>,
+        error: Option<String>,
+    ) -> HistoryRow {
         HistoryRow {
             run_id: self.run_id.clone(),
             revision: self.revision.clone(),
@@ -451,7 +526,10 @@ async fn create_parent_directory(file: &Path) -> Result<(), BackendError> {
     }
     tokio::fs::create_dir_all(parent)
         .await
-        .map_err(|source| BackendError::CreateDirectory { path: parent.to_path_buf(), source })
+        .map_err(|source| BackendError::CreateDirectory {
+            path: parent.to_path_buf(),
+            source,
+        })
 }
 
 async fn select_version_rows(
@@ -462,7 +540,12 @@ async fn select_version_rows(
     sqlx::query_scalar(AssertSqlSafe(statement))
         .fetch_all(connection)
         .await
-        .map_err(|source| query_failed(format!("reading the version table {}", tables.version), source))
+        .map_err(|source| {
+            query_failed(
+                format!("reading the version table {}", tables.version),
+                source,
+            )
+        })
 }
 
 /// Refuses the step unless the version rows are `expected` (as sets).
@@ -523,22 +606,32 @@ async fn apply_version_changes(
     for change in changes {
         let (query, doing) = match change {
             VersionChange::Insert(revision) => (
-                sqlx::query(AssertSqlSafe(format!("INSERT INTO {table} (version_num) VALUES (?1)")))
-                    .bind(revision),
+                sqlx::query(AssertSqlSafe(format!(
+                    "INSERT INTO {table} (version_num) VALUES (?1)"
+                )))
+                .bind(revision),
                 format!("inserting '{revision}' into {}", tables.version),
             ),
             VersionChange::Update { from, to } => (
-                sqlx::query(AssertSqlSafe(format!("UPDATE {table} SET version_num = ?1 WHERE version_num = ?2")))
-                    .bind(to)
-                    .bind(from),
+                sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE {table} SET version_num = ?1 WHERE version_num = ?2"
+                )))
+                .bind(to)
+                .bind(from),
                 format!("updating '{from}' to '{to}' in {}", tables.version),
             ),
             VersionChange::Delete(revision) => (
-                sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE version_num = ?1"))).bind(revision),
+                sqlx::query(AssertSqlSafe(format!(
+                    "DELETE FROM {table} WHERE version_num = ?1"
+                )))
+                .bind(revision),
                 format!("deleting '{revision}' from {}", tables.version),
             ),
         };
-        let result = query.execute(&mut *connection).await.map_err(|source| query_failed(doing, source))?;
+        let result = query
+            .execute(&mut *connection)
+            .await
+            .map_err(|source| query_failed(doing, source))?;
         let must_match_one_row = !matches!(change, VersionChange::Insert(_));
         if must_match_one_row && result.rows_affected() != 1 {
             return Err(BackendError::VersionRowMismatch {
@@ -601,7 +694,10 @@ fn history_row_from(row: &SqliteRow) -> Result<HistoryRow, sqlx::Error> {
 }
 
 /// One attempt at the lease, in a short `BEGIN IMMEDIATE` transaction.
-async fn try_take_lock(connection: &mut SqliteConnection, holder: &LockHolder) -> Result<LockAttempt, sqlx::Error> {
+async fn try_take_lock(
+    connection: &mut SqliteConnection,
+    holder: &LockHolder,
+) -> Result<LockAttempt, sqlx::Error> {
     let mut transaction = connection.begin_with("BEGIN IMMEDIATE").await?;
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS retort_lock (id INTEGER PRIMARY KEY CHECK (id = 1), \
@@ -614,13 +710,20 @@ async fn try_take_lock(connection: &mut SqliteConnection, holder: &LockHolder) -
             .fetch_optional(&mut *transaction)
             .await?;
     let statement = match current {
-        None => "INSERT INTO retort_lock (id, host, pid, run_id, acquired_at) VALUES (1, ?1, ?2, ?3, ?4)",
+        None => {
+            "INSERT INTO retort_lock (id, host, pid, run_id, acquired_at) VALUES (1, ?1, ?2, ?3, ?4)"
+        }
         Some((host, pid, run_id, since)) if !lease_is_stale(&host, pid) => {
             transaction.rollback().await?;
             let pid = u32::try_from(pid).unwrap_or(0);
-            return Ok(LockAttempt::HeldBy { holder: LockHolder { host, pid, run_id }, since });
+            return Ok(LockAttempt::HeldBy {
+                holder: LockHolder { host, pid, run_id },
+                since,
+            });
         }
-        Some(_stale) => "UPDATE retort_lock SET host = ?1, pid = ?2, run_id = ?3, acquired_at = ?4 WHERE id = 1",
+        Some(_stale) => {
+            "UPDATE retort_lock SET host = ?1, pid = ?2, run_id = ?3, acquired_at = ?4 WHERE id = 1"
+        }
     };
     sqlx::query(statement)
         .bind(&holder.host)
@@ -682,7 +785,10 @@ fn commit_failed(run: &StepRun<'_>, source: sqlx::Error) -> BackendError {
             rolled_back: true,
             source,
         },
-        None => query_failed(format!("committing the stamp to {}", history_revision(run.step)), source),
+        None => query_failed(
+            format!("committing the stamp to {}", history_revision(run.step)),
+            source,
+        ),
     }
 }
 
@@ -701,6 +807,9 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn a_dead_process_of_this_host_is_stale() {
-        assert!(lease_is_stale(&crate::history::this_host_name(), 999_999_999));
+        assert!(lease_is_stale(
+            &crate::history::this_host_name(),
+            999_999_999
+        ));
     }
 }

@@ -33,7 +33,9 @@ impl DatabaseUrl {
     pub fn parse(text: &str) -> Result<DatabaseUrl, BackendError> {
         let trimmed = text.trim();
         let Some((scheme, rest)) = trimmed.split_once(':') else {
-            return Err(BackendError::UnsupportedUrlScheme { scheme: String::new() });
+            return Err(BackendError::UnsupportedUrlScheme {
+                scheme: String::new(),
+            });
         };
         let scheme_lower = scheme.to_ascii_lowercase();
         let dialect = match scheme_lower.as_str() {
@@ -41,11 +43,20 @@ impl DatabaseUrl {
             "postgres" | "postgresql" => Dialect::Postgres,
             "mysql" | "mariadb" => Dialect::Mysql,
             "mssql" | "sqlserver" => {
-                return Err(BackendError::SqlServerNotSupported { scheme: scheme.to_owned() });
+                return Err(BackendError::SqlServerNotSupported {
+                    scheme: scheme.to_owned(),
+                });
             }
-            _ => return Err(BackendError::UnsupportedUrlScheme { scheme: scheme.to_owned() }),
+            _ => {
+                return Err(BackendError::UnsupportedUrlScheme {
+                    scheme: scheme.to_owned(),
+                });
+            }
         };
-        let url = DatabaseUrl { raw: trimmed.to_owned(), dialect };
+        let url = DatabaseUrl {
+            raw: trimmed.to_owned(),
+            dialect,
+        };
         match dialect {
             Dialect::Sqlite => {
                 if url.sqlite_location().is_none() {
@@ -104,13 +115,20 @@ impl DatabaseUrl {
         }
         let relative = path.strip_prefix("./").unwrap_or(path);
         let base_text = encode_path_for_url(&base.to_string_lossy());
-        let separator = if base_text.ends_with('/') || base_text.ends_with('\\') { "" } else { "/" };
+        let separator = if base_text.ends_with('/') || base_text.ends_with('\\') {
+            ""
+        } else {
+            "/"
+        };
         let mut raw = format!("sqlite://{base_text}{separator}{relative}");
         if let Some(query) = query {
             raw.push('?');
             raw.push_str(query);
         }
-        DatabaseUrl { raw, dialect: Dialect::Sqlite }
+        DatabaseUrl {
+            raw,
+            dialect: Dialect::Sqlite,
+        }
     }
 
     /// The URL as given, password included: only for handing to the driver.
@@ -128,7 +146,8 @@ impl DatabaseUrl {
             Some((path, query)) => (path, Some(query)),
             None => (rest, None),
         };
-        let memory_mode = query.is_some_and(|query| query.split('&').any(|pair| pair == "mode=memory"));
+        let memory_mode =
+            query.is_some_and(|query| query.split('&').any(|pair| pair == "mode=memory"));
         if path == ":memory:" || (path.is_empty() && memory_mode) {
             return Some(SqliteLocation::Memory);
         }
@@ -153,7 +172,10 @@ impl fmt::Debug for DatabaseUrl {
 
 enum SqliteLocation<'a> {
     Memory,
-    File { path: &'a str, query: Option<&'a str> },
+    File {
+        path: &'a str,
+        query: Option<&'a str>,
+    },
 }
 
 /// The host part of `user:password@host:port/db?query` (without `//`).
@@ -223,10 +245,13 @@ fn is_absolute_sqlite_path(path: &str) -> bool {
 
 /// Percent-encodes the characters the SQLite URL parser would otherwise read as syntax.
 fn encode_path_for_url(path: &str) -> String {
-    path.replace('%', "%25").replace('?', "%3F").replace('#', "%23")
+    path.replace('%', "%25")
+        .replace('?', "%3F")
+        .replace('#', "%23")
 }
 
 #[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "a test fails loudly on a bad fixture")]
 mod tests {
     use super::*;
 
@@ -240,10 +265,22 @@ mod tests {
 
     #[test]
     fn sqlite_forms() {
-        assert_eq!(parse("sqlite:data/app.db").sqlite_path(), Some("data/app.db"));
-        assert_eq!(parse("sqlite://data/app.db").sqlite_path(), Some("data/app.db"));
-        assert_eq!(parse("sqlite:///abs/path.db").sqlite_path(), Some("/abs/path.db"));
-        assert_eq!(parse("sqlite:data/app.db?mode=rwc").sqlite_path(), Some("data/app.db"));
+        assert_eq!(
+            parse("sqlite:data/app.db").sqlite_path(),
+            Some("data/app.db")
+        );
+        assert_eq!(
+            parse("sqlite://data/app.db").sqlite_path(),
+            Some("data/app.db")
+        );
+        assert_eq!(
+            parse("sqlite:///abs/path.db").sqlite_path(),
+            Some("/abs/path.db")
+        );
+        assert_eq!(
+            parse("sqlite:data/app.db?mode=rwc").sqlite_path(),
+            Some("data/app.db")
+        );
         let memory = parse("sqlite::memory:");
         assert_eq!(memory.sqlite_path(), None);
         assert!(memory.is_sqlite_memory());
@@ -255,11 +292,26 @@ mod tests {
 
     #[test]
     fn server_schemes_name_their_dialect() {
-        assert_eq!(parse("postgres://app@localhost/app").dialect(), Dialect::Postgres);
-        assert_eq!(parse("postgresql://localhost:5432/app").dialect(), Dialect::Postgres);
-        assert_eq!(parse("mysql://root@127.0.0.1/app").dialect(), Dialect::Mysql);
-        assert_eq!(parse("mariadb://root@127.0.0.1:3306/app").dialect(), Dialect::Mysql);
-        assert_eq!(parse("POSTGRES://localhost/app").dialect(), Dialect::Postgres);
+        assert_eq!(
+            parse("postgres://app@localhost/app").dialect(),
+            Dialect::Postgres
+        );
+        assert_eq!(
+            parse("postgresql://localhost:5432/app").dialect(),
+            Dialect::Postgres
+        );
+        assert_eq!(
+            parse("mysql://root@127.0.0.1/app").dialect(),
+            Dialect::Mysql
+        );
+        assert_eq!(
+            parse("mariadb://root@127.0.0.1:3306/app").dialect(),
+            Dialect::Mysql
+        );
+        assert_eq!(
+            parse("POSTGRES://localhost/app").dialect(),
+            Dialect::Postgres
+        );
         assert_eq!(parse("postgres://localhost/app").sqlite_path(), None);
     }
 
@@ -295,19 +347,28 @@ mod tests {
     #[test]
     fn password_never_shown() {
         let url = parse("postgres://app:S3cr%40t@db.example.com:5432/app?sslmode=require");
-        assert_eq!(url.to_string(), "postgres://app:****@db.example.com:5432/app?sslmode=require");
+        assert_eq!(
+            url.to_string(),
+            "postgres://app:****@db.example.com:5432/app?sslmode=require"
+        );
         assert_eq!(
             format!("{url:?}"),
             "DatabaseUrl(postgres://app:****@db.example.com:5432/app?sslmode=require)"
         );
-        assert_eq!(url.raw(), "postgres://app:S3cr%40t@db.example.com:5432/app?sslmode=require");
+        assert_eq!(
+            url.raw(),
+            "postgres://app:S3cr%40t@db.example.com:5432/app?sslmode=require"
+        );
 
         let tricky = parse("mysql://root:pa/ss@word@127.0.0.1/app");
         assert!(!tricky.to_string().contains("pa/ss"), "{tricky}");
         assert!(!tricky.to_string().contains("word"), "{tricky}");
 
         let in_query = parse("postgres://db/app?user=app&password=Secret1&sslpassword=Other2");
-        assert_eq!(in_query.to_string(), "postgres://db/app?user=app&password=****&sslpassword=****");
+        assert_eq!(
+            in_query.to_string(),
+            "postgres://db/app?user=app&password=****&sslpassword=****"
+        );
 
         let no_password = parse("postgres://app@db/app");
         assert_eq!(no_password.to_string(), "postgres://app@db/app");
@@ -316,12 +377,31 @@ mod tests {
     #[test]
     fn relative_sqlite_paths_resolve_against_base() {
         let base = Path::new("/srv/project");
-        assert_eq!(parse("sqlite:data/app.db").resolve_relative(base).sqlite_path(), Some("/srv/project/data/app.db"));
-        assert_eq!(parse("sqlite:./data/app.db").resolve_relative(base).sqlite_path(), Some("/srv/project/data/app.db"));
+        assert_eq!(
+            parse("sqlite:data/app.db")
+                .resolve_relative(base)
+                .sqlite_path(),
+            Some("/srv/project/data/app.db")
+        );
+        assert_eq!(
+            parse("sqlite:./data/app.db")
+                .resolve_relative(base)
+                .sqlite_path(),
+            Some("/srv/project/data/app.db")
+        );
         let with_query = parse("sqlite:data/app.db?mode=rwc").resolve_relative(base);
-        assert_eq!(with_query.to_string(), "sqlite:///srv/project/data/app.db?mode=rwc");
-        assert_eq!(parse("sqlite:///abs/app.db").resolve_relative(base), parse("sqlite:///abs/app.db"));
-        assert_eq!(parse("sqlite::memory:").resolve_relative(base), parse("sqlite::memory:"));
+        assert_eq!(
+            with_query.to_string(),
+            "sqlite:///srv/project/data/app.db?mode=rwc"
+        );
+        assert_eq!(
+            parse("sqlite:///abs/app.db").resolve_relative(base),
+            parse("sqlite:///abs/app.db")
+        );
+        assert_eq!(
+            parse("sqlite::memory:").resolve_relative(base),
+            parse("sqlite::memory:")
+        );
         let server = parse("postgres://app:pw@db/app");
         assert_eq!(server.resolve_relative(base), server);
         let odd_base = parse("sqlite:app.db").resolve_relative(Path::new("/tmp/50%?"));

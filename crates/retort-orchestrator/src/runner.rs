@@ -52,7 +52,7 @@ pub async fn run(request: RunRequest, on_event: &mut (dyn FnMut(&Event) + Send))
             return Err(error);
         }
     };
-    let holder = LockHolder { host: host_name(), pid: std::process::id(), run_id: request.run_id.clone() };
+    let holder = LockHolder::for_this_process(request.run_id.clone());
     let context = RunContext { command: &request.command, run_id: &request.run_id, holder: &holder };
     let mut failed: Vec<usize> = Vec::new();
     let mut reports = Vec::with_capacity(prepared.len());
@@ -129,9 +129,4 @@ fn database_report(database: String, result: DatabaseResult) -> DatabaseReport {
         error: result.error,
         outcome,
     }
-}
-
-/// The host name shown to a runner waiting for our lock.
-fn host_name() -> String {
-    gethostname::gethostname().to_string_lossy().into_owned()
 }

@@ -16,7 +16,11 @@ pub struct TestDatabase {
 impl TestDatabase {
     pub fn new() -> TestDatabase {
         let directory = tempfile::tempdir().unwrap();
-        let url = DatabaseUrl::parse(&format!("sqlite://{}", directory.path().join("app.db").display())).unwrap();
+        let url = DatabaseUrl::parse(&format!(
+            "sqlite://{}",
+            directory.path().join("app.db").display()
+        ))
+        .unwrap();
         TestDatabase { directory, url }
     }
 
@@ -36,7 +40,9 @@ impl TestDatabase {
     /// A second, plain connection for looking at the file behind the backend's back.
     pub async fn inspect(&self) -> SqliteConnection {
         let path = self.directory.path().join("app.db");
-        SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap()
+        SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap()
     }
 
     pub async fn table_names(&self) -> Vec<String> {
@@ -57,7 +63,10 @@ pub fn insert(revision: &str) -> VersionChange {
 }
 
 pub fn update(from: &str, to: &str) -> VersionChange {
-    VersionChange::Update { from: from.to_owned(), to: to.to_owned() }
+    VersionChange::Update {
+        from: from.to_owned(),
+        to: to.to_owned(),
+    }
 }
 
 pub fn delete(revision: &str) -> VersionChange {
@@ -98,5 +107,12 @@ pub fn stamp(to: &[&str], version_changes: Vec<VersionChange>) -> Step {
 
 /// A transactional run of `step` with `sql`, expecting `expected_rows`.
 pub fn run<'a>(step: &'a Step, sql: Option<&'a str>, expected_rows: &'a [String]) -> StepRun<'a> {
-    StepRun { run_id: "run-1", step, sql, transactional: true, checksum: None, expected_rows }
+    StepRun {
+        run_id: "run-1",
+        step,
+        sql,
+        transactional: true,
+        checksum: None,
+        expected_rows,
+    }
 }

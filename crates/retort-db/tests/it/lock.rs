@@ -18,32 +18,68 @@ async fn second_backend_times_out_naming_the_holder_until_unlocked() {
     let database = TestDatabase::new();
     let mut first = database.backend().await;
     let mut second = database.backend().await;
-    first.lock(&holder("run-first"), SHORT_TIMEOUT).await.unwrap();
+    first
+        .lock(&holder("run-first"), SHORT_TIMEOUT)
+        .await
+        .unwrap();
     // Taking a lock already held by the same backend is a no-op.
-    first.lock(&holder("run-first"), SHORT_TIMEOUT).await.unwrap();
+    first
+        .lock(&holder("run-first"), SHORT_TIMEOUT)
+        .await
+        .unwrap();
 
-    let error = second.lock(&holder("run-second"), SHORT_TIMEOUT).await.unwrap_err();
-    let BackendError::LockTimeout { holder: Some(current), held_since: Some(_), timeout, .. } = &error else {
+    let error = second
+        .lock(&holder("run-second"), SHORT_TIMEOUT)
+        .await
+        .unwrap_err();
+    let BackendError::LockTimeout {
+        holder: Some(current),
+        held_since: Some(_),
+        timeout,
+        ..
+    } = &error
+    else {
         panic!("expected a lock timeout naming the holder, got {error:?}");
     };
     assert_eq!(current, &holder("run-first"));
     assert_eq!(*timeout, SHORT_TIMEOUT);
     let message = error.to_string();
     let this_host = gethostname::gethostname().to_string_lossy().into_owned();
-    assert!(message.starts_with("timed out after 250ms waiting for the migration lock held by pid"), "{message}");
-    assert!(message.contains(&format!("pid {} on {this_host} (run run-first) since ", std::process::id())), "{message}");
+    assert!(
+        message.starts_with("timed out after 250ms waiting for the migration lock held by pid"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!(
+            "pid {} on {this_host} (run run-first) since ",
+            std::process::id()
+        )),
+        "{message}"
+    );
     assert!(message.contains("DELETE FROM retort_lock"), "{message}");
 
     // The holder can still migrate while the other waits.
     let step = upgrade("a1", &[], vec![insert("a1")]);
-    first.run_step(run(&step, Some("CREATE TABLE t (id INTEGER)"), &[])).await.unwrap();
+    first
+        .run_step(run(&step, Some("CREATE TABLE t (id INTEGER)"), &[]))
+        .await
+        .unwrap();
 
     first.unlock().await.unwrap();
-    second.lock(&holder("run-second"), SHORT_TIMEOUT).await.unwrap();
-    let error = first.lock(&holder("run-first"), Duration::ZERO).await.unwrap_err();
+    second
+        .lock(&holder("run-second"), SHORT_TIMEOUT)
+        .await
+        .unwrap();
+    let error = first
+        .lock(&holder("run-first"), Duration::ZERO)
+        .await
+        .unwrap_err();
     assert!(error.to_string().contains("(run run-second)"), "{error}");
     second.close().await.unwrap();
-    first.lock(&holder("run-first"), SHORT_TIMEOUT).await.unwrap();
+    first
+        .lock(&holder("run-first"), SHORT_TIMEOUT)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -52,8 +88,14 @@ async fn same_run_on_two_backends_does_not_share_the_lock() {
     let mut first = database.backend().await;
     let mut second = database.backend().await;
     first.lock(&holder("run-1"), SHORT_TIMEOUT).await.unwrap();
-    let error = second.lock(&holder("run-1"), Duration::ZERO).await.unwrap_err();
-    assert!(matches!(error, BackendError::LockTimeout { .. }), "{error:?}");
+    let error = second
+        .lock(&holder("run-1"), Duration::ZERO)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, BackendError::LockTimeout { .. }),
+        "{error:?}"
+    );
     // Unlocking a lock this backend does not hold is a no-op and leaves the holder's lease.
     second.unlock().await.unwrap();
     assert!(second.lock(&holder("run-1"), Duration::ZERO).await.is_err());
@@ -63,15 +105,27 @@ async fn same_run_on_two_backends_does_not_share_the_lock() {
 async fn close_releases_the_lock() {
     let database = TestDatabase::new();
     let mut first = database.backend().await;
-    first.lock(&holder("run-first"), SHORT_TIMEOUT).await.unwrap();
+    first
+        .lock(&holder("run-first"), SHORT_TIMEOUT)
+        .await
+        .unwrap();
     first.close().await.unwrap();
     let mut second = database.backend().await;
-    second.lock(&holder("run-second"), Duration::ZERO).await.unwrap();
+    second
+        .lock(&holder("run-second"), Duration::ZERO)
+        .await
+        .unwrap();
     let mut connection = database.inspect().await;
-    let run_id: String = sqlx::query_scalar("SELECT run_id FROM retort_lock").fetch_one(&mut connection).await.unwrap();
+    let run_id: String = sqlx::query_scalar("SELECT run_id FROM retort_lock")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
     assert_eq!(run_id, "run-second");
     second.unlock().await.unwrap();
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM retort_lock").fetch_one(&mut connection).await.unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM retort_lock")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
     assert_eq!(count, 0);
 }
 
@@ -86,9 +140,14 @@ async fn lease_of_another_host_is_never_taken_over() {
         .execute(&mut connection)
         .await
         .unwrap();
-    let error = backend.lock(&holder("run-local"), Duration::ZERO).await.unwrap_err();
+    let error = backend
+        .lock(&holder("run-local"), Duration::ZERO)
+        .await
+        .unwrap_err();
     assert!(
-        error.to_string().contains("held by pid 999999999 on elsewhere (run run-remote) since 2026-01-01T00:00:00.000Z"),
+        error.to_string().contains(
+            "held by pid 999999999 on elsewhere (run run-remote) since 2026-01-01T00:00:00.000Z"
+        ),
         "{error}"
     );
 }
@@ -107,8 +166,16 @@ async fn stale_lease_of_a_dead_local_process_is_taken_over() {
         .execute(&mut connection)
         .await
         .unwrap();
-    backend.lock(&holder("run-next"), Duration::ZERO).await.unwrap();
-    let (pid, run_id): (i64, String) =
-        sqlx::query_as("SELECT pid, run_id FROM retort_lock").fetch_one(&mut connection).await.unwrap();
-    assert_eq!((pid, run_id.as_str()), (i64::from(std::process::id()), "run-next"));
+    backend
+        .lock(&holder("run-next"), Duration::ZERO)
+        .await
+        .unwrap();
+    let (pid, run_id): (i64, String) = sqlx::query_as("SELECT pid, run_id FROM retort_lock")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(
+        (pid, run_id.as_str()),
+        (i64::from(std::process::id()), "run-next")
+    );
 }

@@ -18,7 +18,10 @@ async fn ensure_tables_creates_version_and_history_tables_in_alembic_shape() {
     let mut backend = database.backend().await;
     backend.ensure_tables().await.unwrap();
     backend.ensure_tables().await.unwrap();
-    assert_eq!(database.table_names().await, ids(&["retort_history", "retort_version"]));
+    assert_eq!(
+        database.table_names().await,
+        ids(&["retort_history", "retort_version"])
+    );
     let mut connection = database.inspect().await;
     let version_ddl: String =
         sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'retort_version'")
@@ -50,7 +53,10 @@ async fn upgrade_runs_sql_inserts_version_and_records_history() {
     let mut backend = database.backend().await;
     let step = upgrade("a1", &[], vec![insert("a1")]);
     backend
-        .run_step(StepRun { checksum: Some("sum-a1"), ..run(&step, Some(CREATE_USERS), &[]) })
+        .run_step(StepRun {
+            checksum: Some("sum-a1"),
+            ..run(&step, Some(CREATE_USERS), &[])
+        })
         .await
         .unwrap();
 
@@ -72,8 +78,14 @@ async fn upgrade_runs_sql_inserts_version_and_records_history() {
     assert!(!row.user_name.is_empty());
     assert!(row.duration_ms >= 0);
     for timestamp in [&row.started_at, &row.finished_at] {
-        assert!(chrono::DateTime::parse_from_rfc3339(timestamp).is_ok(), "{timestamp}");
-        assert!(timestamp.ends_with('Z') && timestamp.len() == 24, "{timestamp}");
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(timestamp).is_ok(),
+            "{timestamp}"
+        );
+        assert!(
+            timestamp.ends_with('Z') && timestamp.len() == 24,
+            "{timestamp}"
+        );
     }
 }
 
@@ -82,18 +94,35 @@ async fn failing_sql_leaves_schema_and_rows_unchanged_and_records_failure() {
     let database = TestDatabase::new();
     let mut backend = database.backend().await;
     let first = upgrade("a1", &[], vec![insert("a1")]);
-    backend.run_step(run(&first, Some(CREATE_USERS), &[])).await.unwrap();
+    backend
+        .run_step(run(&first, Some(CREATE_USERS), &[]))
+        .await
+        .unwrap();
 
     let second = upgrade("b2", &["a1"], vec![update("a1", "b2")]);
-    let broken = "CREATE TABLE posts (id INTEGER PRIMARY KEY);\nINSERT INTO missing_table VALUES (1);";
+    let broken =
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY);\nINSERT INTO missing_table VALUES (1);";
     let error = backend
-        .run_step(StepRun { checksum: Some("sum-b2"), ..run(&second, Some(broken), &ids(&["a1"])) })
+        .run_step(StepRun {
+            checksum: Some("sum-b2"),
+            ..run(&second, Some(broken), &ids(&["a1"]))
+        })
         .await
         .unwrap_err();
 
     assert!(error.is_migration_failure(), "{error:?}");
-    assert!(matches!(error, BackendError::MigrationFailed { statement_number: Some(2), rolled_back: true, .. }));
-    assert_eq!(error.to_string(), "upgrade of b2 failed at statement 2; rolled back, the database is unchanged");
+    assert!(matches!(
+        error,
+        BackendError::MigrationFailed {
+            statement_number: Some(2),
+            rolled_back: true,
+            ..
+        }
+    ));
+    assert_eq!(
+        error.to_string(),
+        "upgrade of b2 failed at statement 2; rolled back, the database is unchanged"
+    );
     let source = std::error::Error::source(&error).unwrap().to_string();
     assert!(source.contains("no such table: missing_table"), "{source}");
 
@@ -104,18 +133,31 @@ async fn failing_sql_leaves_schema_and_rows_unchanged_and_records_failure() {
         .await
         .unwrap();
     assert_eq!(rows, ids(&["a1"]));
-    let outcomes: Vec<(String, String, Option<i64>, Option<String>)> =
-        sqlx::query_as("SELECT revision, outcome, statements_done, error FROM retort_history ORDER BY id")
-            .fetch_all(&mut connection)
-            .await
-            .unwrap();
+    let outcomes: Vec<(String, String, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT revision, outcome, statements_done, error FROM retort_history ORDER BY id",
+    )
+    .fetch_all(&mut connection)
+    .await
+    .unwrap();
     assert_eq!(outcomes.len(), 2);
-    assert_eq!((outcomes[0].0.as_str(), outcomes[0].1.as_str()), ("a1", "applied"));
+    assert_eq!(
+        (outcomes[0].0.as_str(), outcomes[0].1.as_str()),
+        ("a1", "applied")
+    );
     let (revision, outcome, statements_done, error_text) = &outcomes[1];
-    assert_eq!((revision.as_str(), outcome.as_str(), *statements_done), ("b2", "failed", Some(0)));
+    assert_eq!(
+        (revision.as_str(), outcome.as_str(), *statements_done),
+        ("b2", "failed", Some(0))
+    );
     let error_text = error_text.as_deref().unwrap();
-    assert!(error_text.starts_with("upgrade of b2 failed at statement 2"), "{error_text}");
-    assert!(error_text.contains("no such table: missing_table"), "{error_text}");
+    assert!(
+        error_text.starts_with("upgrade of b2 failed at statement 2"),
+        "{error_text}"
+    );
+    assert!(
+        error_text.contains("no such table: missing_table"),
+        "{error_text}"
+    );
 
     // The failure does not count as applied.
     assert_eq!(backend.applied_checksums().await.unwrap(), BTreeMap::new());
@@ -126,7 +168,10 @@ async fn unexpected_version_rows_are_refused_before_anything_runs() {
     let database = TestDatabase::new();
     let mut backend = database.backend().await;
     let step = upgrade("b2", &["a1"], vec![update("a1", "b2")]);
-    let error = backend.run_step(run(&step, Some(CREATE_USERS), &ids(&["a1"]))).await.unwrap_err();
+    let error = backend
+        .run_step(run(&step, Some(CREATE_USERS), &ids(&["a1"])))
+        .await
+        .unwrap_err();
     assert!(!error.is_migration_failure());
     assert_eq!(
         error.to_string(),
@@ -144,7 +189,10 @@ async fn expected_rows_compare_as_sets() {
     let both = stamp(&["a1", "b1"], vec![insert("a1"), insert("b1")]);
     backend.run_step(run(&both, None, &[])).await.unwrap();
     let merge = upgrade("m2", &["a1", "b1"], vec![delete("b1"), update("a1", "m2")]);
-    backend.run_step(run(&merge, Some("SELECT 1"), &ids(&["b1", "a1"]))).await.unwrap();
+    backend
+        .run_step(run(&merge, Some("SELECT 1"), &ids(&["b1", "a1"])))
+        .await
+        .unwrap();
     assert_eq!(backend.read_rows().await.unwrap(), ids(&["m2"]));
 }
 
@@ -156,7 +204,10 @@ async fn update_matching_no_row_is_refused_and_rolled_back() {
     backend.run_step(run(&first, None, &[])).await.unwrap();
 
     let wrong = upgrade("b2", &["a1"], vec![update("zz", "b2")]);
-    let error = backend.run_step(run(&wrong, Some(CREATE_USERS), &ids(&["a1"]))).await.unwrap_err();
+    let error = backend
+        .run_step(run(&wrong, Some(CREATE_USERS), &ids(&["a1"])))
+        .await
+        .unwrap_err();
     assert_eq!(
         error.to_string(),
         "online migration expected to match one row when updating 'zz' to 'b2' in 'retort_version'; 0 found"
@@ -168,7 +219,10 @@ async fn update_matching_no_row_is_refused_and_rolled_back() {
     assert_eq!(history.last().unwrap().outcome, "failed");
 
     let wrong_delete = downgrade("a1", &[], vec![delete("zz")]);
-    let error = backend.run_step(run(&wrong_delete, None, &ids(&["a1"]))).await.unwrap_err();
+    let error = backend
+        .run_step(run(&wrong_delete, None, &ids(&["a1"])))
+        .await
+        .unwrap_err();
     assert_eq!(
         error.to_string(),
         "online migration expected to match one row when deleting 'zz' in 'retort_version'; 0 found"
@@ -180,19 +234,35 @@ async fn non_transactional_step_runs_outside_a_transaction() {
     let database = TestDatabase::new();
     let mut backend = database.backend().await;
     let first = upgrade("a1", &[], vec![insert("a1")]);
-    backend.run_step(run(&first, Some(CREATE_USERS), &[])).await.unwrap();
+    backend
+        .run_step(run(&first, Some(CREATE_USERS), &[]))
+        .await
+        .unwrap();
 
     // VACUUM cannot run inside a transaction: it fails as a transactional step...
     let vacuum = upgrade("b2", &["a1"], vec![update("a1", "b2")]);
-    let error = backend.run_step(run(&vacuum, Some("VACUUM"), &ids(&["a1"]))).await.unwrap_err();
+    let error = backend
+        .run_step(run(&vacuum, Some("VACUUM"), &ids(&["a1"])))
+        .await
+        .unwrap_err();
     assert!(error.is_migration_failure(), "{error:?}");
     // ...and succeeds outside one.
     let expected_rows = ids(&["a1"]);
-    let outside = StepRun { transactional: false, ..run(&vacuum, Some("VACUUM"), &expected_rows) };
+    let outside = StepRun {
+        transactional: false,
+        ..run(&vacuum, Some("VACUUM"), &expected_rows)
+    };
     backend.run_step(outside).await.unwrap();
     assert_eq!(backend.read_rows().await.unwrap(), ids(&["b2"]));
     let last = backend.history().await.unwrap().pop().unwrap();
-    assert_eq!((last.revision.as_str(), last.outcome.as_str(), last.statements_done), ("b2", "applied", Some(1)));
+    assert_eq!(
+        (
+            last.revision.as_str(),
+            last.outcome.as_str(),
+            last.statements_done
+        ),
+        ("b2", "applied", Some(1))
+    );
 }
 
 #[tokio::test]
@@ -202,12 +272,20 @@ async fn non_transactional_failure_keeps_earlier_statements_and_says_so() {
     let step = upgrade("a1", &[], vec![insert("a1")]);
     let sql = "CREATE TABLE kept_one (id INTEGER);\nCREATE TABLE kept_two (id INTEGER);\nINSERT INTO missing_table VALUES (1);";
     let error = backend
-        .run_step(StepRun { transactional: false, ..run(&step, Some(sql), &[]) })
+        .run_step(StepRun {
+            transactional: false,
+            ..run(&step, Some(sql), &[])
+        })
         .await
         .unwrap_err();
     assert!(matches!(
         error,
-        BackendError::MigrationFailed { statement_number: Some(3), statements_done: 2, rolled_back: false, .. }
+        BackendError::MigrationFailed {
+            statement_number: Some(3),
+            statements_done: 2,
+            rolled_back: false,
+            ..
+        }
     ));
     assert_eq!(
         error.to_string(),
@@ -217,7 +295,10 @@ async fn non_transactional_failure_keeps_earlier_statements_and_says_so() {
     assert!(tables.contains(&"kept_one".to_owned()) && tables.contains(&"kept_two".to_owned()));
     assert_eq!(backend.read_rows().await.unwrap(), Vec::<String>::new());
     let last = backend.history().await.unwrap().pop().unwrap();
-    assert_eq!((last.outcome.as_str(), last.statements_done), ("failed", Some(2)));
+    assert_eq!(
+        (last.outcome.as_str(), last.statements_done),
+        ("failed", Some(2))
+    );
 }
 
 #[tokio::test]
@@ -232,10 +313,17 @@ async fn stamp_changes_rows_and_history_only() {
     let history = backend.history().await.unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(
-        (history[0].revision.as_str(), history[0].direction.as_str(), history[0].statements_done),
+        (
+            history[0].revision.as_str(),
+            history[0].direction.as_str(),
+            history[0].statements_done
+        ),
         ("a1, b1", "stamp", None)
     );
-    assert_eq!(database.table_names().await, ids(&["retort_history", "retort_version"]));
+    assert_eq!(
+        database.table_names().await,
+        ids(&["retort_history", "retort_version"])
+    );
 }
 
 #[tokio::test]
@@ -243,12 +331,27 @@ async fn downgrade_to_base_deletes_the_row() {
     let database = TestDatabase::new();
     let mut backend = database.backend().await;
     let up = upgrade("a1", &[], vec![insert("a1")]);
-    backend.run_step(run(&up, Some(CREATE_USERS), &[])).await.unwrap();
+    backend
+        .run_step(run(&up, Some(CREATE_USERS), &[]))
+        .await
+        .unwrap();
     let down = downgrade("a1", &[], vec![delete("a1")]);
-    backend.run_step(run(&down, Some("DROP TABLE users;"), &ids(&["a1"]))).await.unwrap();
+    backend
+        .run_step(run(&down, Some("DROP TABLE users;"), &ids(&["a1"])))
+        .await
+        .unwrap();
     assert_eq!(backend.read_rows().await.unwrap(), Vec::<String>::new());
-    assert_eq!(database.table_names().await, ids(&["retort_history", "retort_version"]));
-    let directions: Vec<String> = backend.history().await.unwrap().into_iter().map(|row| row.direction).collect();
+    assert_eq!(
+        database.table_names().await,
+        ids(&["retort_history", "retort_version"])
+    );
+    let directions: Vec<String> = backend
+        .history()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.direction)
+        .collect();
     assert_eq!(directions, ids(&["upgrade", "downgrade"]));
 }
 
@@ -257,19 +360,49 @@ async fn checksums_come_from_the_latest_applied_upgrade_or_stamp() {
     let database = TestDatabase::new();
     let mut backend = database.backend().await;
     let up = upgrade("a1", &[], vec![insert("a1")]);
-    backend.run_step(StepRun { checksum: Some("first"), ..run(&up, None, &[]) }).await.unwrap();
+    backend
+        .run_step(StepRun {
+            checksum: Some("first"),
+            ..run(&up, None, &[])
+        })
+        .await
+        .unwrap();
     let down = downgrade("a1", &[], vec![delete("a1")]);
-    backend.run_step(StepRun { checksum: Some("down"), ..run(&down, None, &ids(&["a1"])) }).await.unwrap();
-    backend.run_step(StepRun { checksum: Some("second"), ..run(&up, None, &[]) }).await.unwrap();
+    backend
+        .run_step(StepRun {
+            checksum: Some("down"),
+            ..run(&down, None, &ids(&["a1"]))
+        })
+        .await
+        .unwrap();
+    backend
+        .run_step(StepRun {
+            checksum: Some("second"),
+            ..run(&up, None, &[])
+        })
+        .await
+        .unwrap();
     let failing = upgrade("b2", &["a1"], vec![update("a1", "b2")]);
     let _failed = backend
-        .run_step(StepRun { checksum: Some("broken"), ..run(&failing, Some("NOT SQL"), &ids(&["a1"])) })
+        .run_step(StepRun {
+            checksum: Some("broken"),
+            ..run(&failing, Some("NOT SQL"), &ids(&["a1"]))
+        })
         .await
         .unwrap_err();
     let stamped = stamp(&["c3"], vec![insert("c3")]);
-    backend.run_step(StepRun { checksum: Some("stamped"), ..run(&stamped, None, &ids(&["a1"])) }).await.unwrap();
+    backend
+        .run_step(StepRun {
+            checksum: Some("stamped"),
+            ..run(&stamped, None, &ids(&["a1"]))
+        })
+        .await
+        .unwrap();
 
-    let expected = BTreeMap::from([("a1".to_owned(), "second".to_owned()), ("c3".to_owned(), "stamped".to_owned())]);
+    let expected = BTreeMap::from([
+        ("a1".to_owned(), "second".to_owned()),
+        ("c3".to_owned(), "stamped".to_owned()),
+    ]);
     assert_eq!(backend.applied_checksums().await.unwrap(), expected);
 }
 
@@ -300,7 +433,10 @@ async fn alembic_version_table_is_adopted() {
     .execute(&mut connection)
     .await
     .unwrap();
-    let options = BackendOptions { version_table: "alembic_version".to_owned(), ..database.options() };
+    let options = BackendOptions {
+        version_table: "alembic_version".to_owned(),
+        ..database.options()
+    };
     let mut backend = retort_db::connect(&options).await.unwrap();
     backend.ensure_tables().await.unwrap();
     assert_eq!(backend.read_rows().await.unwrap(), ids(&["ae1027a6acf"]));
@@ -309,9 +445,19 @@ async fn alembic_version_table_is_adopted() {
 #[tokio::test]
 async fn missing_directories_are_created() {
     let database = TestDatabase::new();
-    let nested = database.directory.path().join("data").join("nested").join("app.db");
+    let nested = database
+        .directory
+        .path()
+        .join("data")
+        .join("nested")
+        .join("app.db");
     let url = DatabaseUrl::parse(&format!("sqlite:{}", nested.display())).unwrap();
-    let mut backend = retort_db::connect(&BackendOptions { url, ..database.options() }).await.unwrap();
+    let mut backend = retort_db::connect(&BackendOptions {
+        url,
+        ..database.options()
+    })
+    .await
+    .unwrap();
     backend.ensure_tables().await.unwrap();
     backend.close().await.unwrap();
     assert!(nested.exists());
@@ -320,8 +466,15 @@ async fn missing_directories_are_created() {
 #[tokio::test]
 async fn relative_url_resolves_against_a_base_directory() {
     let database = TestDatabase::new();
-    let url = DatabaseUrl::parse("sqlite:data/app.db").unwrap().resolve_relative(database.directory.path());
-    let mut backend = retort_db::connect(&BackendOptions { url, ..database.options() }).await.unwrap();
+    let url = DatabaseUrl::parse("sqlite:data/app.db")
+        .unwrap()
+        .resolve_relative(database.directory.path());
+    let mut backend = retort_db::connect(&BackendOptions {
+        url,
+        ..database.options()
+    })
+    .await
+    .unwrap();
     backend.ensure_tables().await.unwrap();
     backend.close().await.unwrap();
     assert!(database.directory.path().join("data/app.db").exists());
@@ -331,9 +484,17 @@ async fn relative_url_resolves_against_a_base_directory() {
 async fn in_memory_database_works() {
     let database = TestDatabase::new();
     let url = DatabaseUrl::parse("sqlite::memory:").unwrap();
-    let mut backend = retort_db::connect(&BackendOptions { url, ..database.options() }).await.unwrap();
+    let mut backend = retort_db::connect(&BackendOptions {
+        url,
+        ..database.options()
+    })
+    .await
+    .unwrap();
     let step = upgrade("a1", &[], vec![insert("a1")]);
-    backend.run_step(run(&step, Some(CREATE_USERS), &[])).await.unwrap();
+    backend
+        .run_step(run(&step, Some(CREATE_USERS), &[]))
+        .await
+        .unwrap();
     assert_eq!(backend.read_rows().await.unwrap(), ids(&["a1"]));
     backend.close().await.unwrap();
 }
@@ -342,16 +503,27 @@ async fn in_memory_database_works() {
 async fn server_engines_are_not_supported_yet() {
     let database = TestDatabase::new();
     let url = DatabaseUrl::parse("postgres://app:Secret1@localhost/app").unwrap();
-    let Err(error) = retort_db::connect(&BackendOptions { url, ..database.options() }).await else {
+    let Err(error) = retort_db::connect(&BackendOptions {
+        url,
+        ..database.options()
+    })
+    .await
+    else {
         panic!("postgres connected");
     };
-    assert_eq!(error.to_string(), "postgres databases are not supported yet (postgres://app:****@localhost/app)");
+    assert_eq!(
+        error.to_string(),
+        "postgres databases are not supported yet (postgres://app:****@localhost/app)"
+    );
 }
 
 #[tokio::test]
 async fn unusable_table_names_are_refused() {
     let database = TestDatabase::new();
-    let options = BackendOptions { history_table: String::new(), ..database.options() };
+    let options = BackendOptions {
+        history_table: String::new(),
+        ..database.options()
+    };
     let Err(error) = retort_db::connect(&options).await else {
         panic!("connected with an empty table name");
     };
@@ -362,10 +534,20 @@ async fn unusable_table_names_are_refused() {
 async fn connect_failure_hides_nothing_but_the_password() {
     let database = TestDatabase::new();
     // A directory cannot be opened as a database file.
-    let url = DatabaseUrl::parse(&format!("sqlite:{}", database.directory.path().display())).unwrap();
-    let options = BackendOptions { url, connect_timeout: Duration::from_secs(5), ..database.options() };
+    let url =
+        DatabaseUrl::parse(&format!("sqlite:{}", database.directory.path().display())).unwrap();
+    let options = BackendOptions {
+        url,
+        connect_timeout: Duration::from_secs(5),
+        ..database.options()
+    };
     let Err(error) = retort_db::connect(&options).await else {
         panic!("opened a directory as a database");
     };
-    assert!(error.to_string().starts_with("could not connect to sqlite:"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("could not connect to sqlite:"),
+        "{error}"
+    );
 }
