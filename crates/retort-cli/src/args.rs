@@ -44,6 +44,13 @@ pub struct GlobalArgs {
 pub enum CommandArgs {
     /// Scaffold databases/NAME (a migration crate with versions/) and add it to the config
     Init(InitArgs),
+    #[command(flatten)]
+    InProject(ProjectCommandArgs),
+}
+
+/// The commands that act on a configured project.
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommandArgs {
     /// Create a new revision file in one database
     Revision(RevisionArgs),
     /// Create a revision that merges several revisions (default: every head)
@@ -197,7 +204,9 @@ mod tests {
     #[test]
     fn negative_targets_are_values_not_flags() {
         let cli = Cli::try_parse_from(["retort", "downgrade", "-1", "--db", "app"]).expect("parses");
-        let CommandArgs::Downgrade(downgrade) = cli.command else { panic!("not a downgrade") };
+        let CommandArgs::InProject(ProjectCommandArgs::Downgrade(downgrade)) = cli.command else {
+            panic!("not a downgrade")
+        };
         assert_eq!(downgrade.target, "-1");
         assert_eq!(cli.global.databases, ["app"]);
     }

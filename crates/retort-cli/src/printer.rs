@@ -7,7 +7,7 @@
 //! test in `main.rs` checks that no other file touches `stdout`, `stderr` or the print macros.
 
 use std::fmt;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use console::Style;
@@ -38,6 +38,17 @@ pub struct Terminal {
     pub stderr_is_terminal: bool,
     /// `NO_COLOR` is set to a non-empty value.
     pub no_color: bool,
+}
+
+impl Terminal {
+    /// The facts for this process.
+    pub fn detect() -> Terminal {
+        Terminal {
+            stdout_is_terminal: io::stdout().is_terminal(),
+            stderr_is_terminal: io::stderr().is_terminal(),
+            no_color: std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty()),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -99,6 +110,11 @@ impl Printer {
         if self.verbosity == Verbosity::Verbose {
             write_stderr(format_args!("{line}\n"));
         }
+    }
+
+    /// A line on stderr that `--quiet` does not hide: how a failed run ended.
+    pub fn report(&self, line: impl fmt::Display) {
+        write_stderr(format_args!("{line}\n"));
     }
 
     /// `warning: ...` on stderr; hidden by `--quiet`.

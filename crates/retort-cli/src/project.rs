@@ -9,7 +9,7 @@ use std::{fs, io};
 use retort_core::{LoadError, MigrationSet, SourceFile};
 
 use crate::paths::display_path;
-use crate::settings::{self, ConfigError, ConfigLocation, DatabaseSettings, Settings};
+use crate::settings::{self, ConfigError, DatabaseSettings, Settings};
 
 /// A configured project.
 #[derive(Debug, Clone)]
@@ -54,11 +54,6 @@ impl Project {
     /// The project root.
     pub fn root(&self) -> &Path {
         &self.settings.location.root
-    }
-
-    /// The config file.
-    pub fn location(&self) -> &ConfigLocation {
-        &self.settings.location
     }
 
     /// `path` as shown in output: relative to the root when inside it.

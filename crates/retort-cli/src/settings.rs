@@ -57,11 +57,17 @@ pub struct DatabaseSettings {
     pub after: Vec<String>,
     pub lock_timeout: Duration,
     pub connect_timeout: Duration,
+    /// Read by `check` and `status` (later commands).
+    #[expect(dead_code, reason = "read by the check and status commands, which come later")]
     pub expected_heads: usize,
     /// Accepted and stored for the server backends.
+    #[expect(dead_code, reason = "used by the PostgreSQL and MySQL backends, which come later")]
     pub schema: Option<String>,
+    #[expect(dead_code, reason = "used by the PostgreSQL backend, which comes later")]
     pub extensions: Vec<String>,
+    #[expect(dead_code, reason = "used by the server backends, which come later")]
     pub create_database: bool,
+    #[expect(dead_code, reason = "the orchestrator runs one transaction per migration for now")]
     pub transaction_mode: TransactionMode,
 }
 

@@ -24,23 +24,30 @@ pub use url::DatabaseUrl;
 #[cfg(test)]
 #[expect(clippy::unwrap_used, reason = "a test fails loudly on a bad fixture")]
 mod tests {
+    use std::path::{Path, PathBuf};
+
     /// Every source file opens with a `//!` doc line (rust-analyzer's `TidyDocs`).
     #[test]
     fn every_file_has_a_module_doc() {
-        let source_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let tests_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it");
-        for dir in [source_dir, tests_dir] {
+        let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut pending: Vec<PathBuf> = vec![crate_dir.join("src"), crate_dir.join("tests")];
+        let mut checked = 0;
+        while let Some(dir) = pending.pop() {
             for entry in std::fs::read_dir(&dir).unwrap() {
                 let path = entry.unwrap().path();
-                if path.extension().is_some_and(|extension| extension == "rs") {
+                if path.is_dir() {
+                    pending.push(path);
+                } else if path.extension().is_some_and(|extension| extension == "rs") {
                     let text = std::fs::read_to_string(&path).unwrap();
                     assert!(
                         text.starts_with("//!"),
                         "{} does not start with a //! doc",
                         path.display()
                     );
+                    checked += 1;
                 }
             }
         }
+        assert!(checked > 10, "only {checked} files found");
     }
 }

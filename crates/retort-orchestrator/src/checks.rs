@@ -21,34 +21,44 @@ pub(crate) struct PreparedDatabase {
     pub(crate) plan: Plan,
 }
 
+/// A database's plan, without its connection: what the cross-database checks look at (a
+/// connection is `Send` but not `Sync`, so the checks must not hold references to one).
+struct PlannedDatabase {
+    target: DatabaseTarget,
+    plan: Plan,
+}
+
 /// Connects to, reads, plans and checks every database of `order`, then checks the
 /// cross-database dependencies; all connections are closed again when anything is wrong.
 pub(crate) async fn prepare_databases(request: &RunRequest, order: &[usize]) -> Result<Vec<PreparedDatabase>, RunError> {
     let mut problems = Vec::new();
-    let mut prepared = Vec::new();
+    let mut planned = Vec::new();
+    let mut connections = Vec::new();
     for &index in order {
         let target = &request.databases[index];
-        if let Some(plan_and_backend) = check_database(target, &request.command, &mut problems).await {
-            let (backend, plan) = plan_and_backend;
-            prepared.push(PreparedDatabase { index, target: target.clone(), backend, plan });
+        if let Some((backend, plan)) = check_database(target, &request.command, &mut problems).await {
+            planned.push(PlannedDatabase { target: target.clone(), plan });
+            connections.push((index, backend));
         }
     }
     let mut external = ExternalDatabases::new(request);
     match &request.command {
-        Command::Upgrade { .. } => check_upgrade_dependencies(&prepared, &mut external, &mut problems).await,
-        Command::Downgrade { .. } => check_downgrade_dependants(&prepared, &mut external, &mut problems).await,
+        Command::Upgrade { .. } => check_upgrade_dependencies(&planned, &mut external, &mut problems).await,
+        Command::Downgrade { .. } => check_downgrade_dependants(&planned, &mut external, &mut problems).await,
         Command::Stamp { .. } => {}
     }
-    match RunError::from_problems(problems) {
-        None => Ok(prepared),
-        Some(error) => {
-            for database in prepared {
-                // The run is refused already; a failure to close adds nothing the user can act on.
-                let _closed = database.backend.close().await;
-            }
-            Err(error)
+    if let Some(error) = RunError::from_problems(problems) {
+        for (_, backend) in connections {
+            // The run is refused already; a failure to close adds nothing the user can act on.
+            let _closed = backend.close().await;
         }
+        return Err(error);
     }
+    Ok(planned
+        .into_iter()
+        .zip(connections)
+        .map(|(PlannedDatabase { target, plan }, (index, backend))| PreparedDatabase { index, target, backend, plan })
+        .collect())
 }
 
 /// The plan `command` makes from `rows`.
@@ -202,12 +212,12 @@ async fn check_edited_files(backend: &mut dyn Backend, target: &DatabaseTarget, 
 /// Each planned upgrade step's `depends_on: db:rev` must be applied in `db` already, or be
 /// applied by `db`'s plan in this run (which runs earlier).
 async fn check_upgrade_dependencies(
-    prepared: &[PreparedDatabase],
+    planned: &[PlannedDatabase],
     external: &mut ExternalDatabases<'_>,
     problems: &mut Vec<RunError>,
 ) {
     let mut applied_after_run: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    for database in prepared {
+    for database in planned {
         match applied_set(database.target.migrations.map(), database.plan.end_rows()) {
             Ok(applied) => {
                 applied_after_run.insert(&database.target.name, applied);
@@ -215,7 +225,7 @@ async fn check_upgrade_dependencies(
             Err(source) => problems.push(RunError::Plan { database: database.target.name.clone(), source }),
         }
     }
-    for database in prepared {
+    for database in planned {
         for step in &database.plan.steps {
             let Action::Upgrade(revision) = &step.action else { continue };
             let Some(migration) = database.target.migrations.migration(revision) else { continue };
@@ -223,7 +233,7 @@ async fn check_upgrade_dependencies(
                 if dependency.database == database.target.name {
                     continue;
                 }
-                let in_run = prepared.iter().find(|other| other.target.name == dependency.database);
+                let in_run = planned.iter().find(|other| other.target.name == dependency.database);
                 let in_request = external.request.databases.iter().any(|target| target.name == dependency.database);
                 if in_request && in_run.is_none() {
                     // Its own checks failed, and said so.
@@ -283,7 +293,7 @@ async fn check_upgrade_dependencies(
 /// A downgrade must not remove a revision that another database still depends on once the run
 /// is over (its dependants are downgraded first, so their end rows count).
 async fn check_downgrade_dependants(
-    prepared: &[PreparedDatabase],
+    planned: &[PlannedDatabase],
     external: &mut ExternalDatabases<'_>,
     problems: &mut Vec<RunError>,
 ) {
@@ -291,7 +301,7 @@ async fn check_downgrade_dependants(
     let mut removing: BTreeMap<&str, (&MigrationSet, BTreeSet<String>)> = BTreeMap::new();
     // For each database of the run: the revisions applied once its own plan has run.
     let mut applied_after_run: Vec<(&str, &MigrationSet, BTreeSet<String>)> = Vec::new();
-    for database in prepared {
+    for database in planned {
         let map = database.target.migrations.map();
         let before_and_after = applied_set(map, &database.plan.start_rows)
             .and_then(|before| Ok((before, applied_set(map, database.plan.end_rows())?)));

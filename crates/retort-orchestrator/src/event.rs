@@ -7,8 +7,9 @@ use std::time::Duration;
 /// A run that gets past ordering its databases reports `RunStarted` first and `RunFinished`
 /// last, also when the up-front checks refuse it (then with `ok: false` and nothing between).
 /// Each database that starts reports `DatabasePlanned` (its plan as made under its lock), its
-/// steps, and `DatabaseFinished` (also when it failed). Databases that never start report no
-/// event; the [`RunReport`] says why.
+/// steps, and `DatabaseFinished` (also when it failed; when creating its tables or taking its
+/// lock failed, `DatabaseFinished` comes without `DatabasePlanned`). Databases that never start
+/// report no event; the [`RunReport`] says why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
@@ -16,7 +17,8 @@ pub enum Event {
     RunStarted { run_id: String, databases: Vec<String> },
     /// A database's plan is known: where it starts and how many steps it will run.
     DatabasePlanned { database: String, from: Vec<String>, steps: usize },
-    /// Waiting for another runner's lock on this database.
+    /// Waiting for another runner's lock on this database. Not reported yet: `Backend::lock`
+    /// polls internally and has no way to say it is waiting.
     WaitingForLock { database: String, holder: String },
     /// `index` counts from 1 up to `steps`; `direction` is `upgrade`, `downgrade` or `stamp`;
     /// `revision` is the migration's id, or for a stamp the revisions it stamps (`base` for none).

@@ -233,3 +233,6 @@ fn step_direction_name(step: &Step) -> &'static str {
         Action::Stamp(_) => "stamp",
     }
 }
+
+#[cfg(test)]
+mod tests;

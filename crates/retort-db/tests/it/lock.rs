@@ -102,6 +102,33 @@ async fn same_run_on_two_backends_does_not_share_the_lock() {
 }
 
 #[tokio::test]
+async fn holder_is_named_while_its_migration_keeps_the_database_busy() {
+    let database = TestDatabase::new();
+    let mut first = database.backend().await;
+    first
+        .lock(&holder("run-first"), SHORT_TIMEOUT)
+        .await
+        .unwrap();
+    // A write transaction stands in for the holder's long migration.
+    let mut writer = database.inspect().await;
+    sqlx::raw_sql("BEGIN IMMEDIATE")
+        .execute(&mut writer)
+        .await
+        .unwrap();
+
+    let mut second = database.backend().await;
+    let error = second
+        .lock(&holder("run-second"), SHORT_TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("(run run-first)"), "{error}");
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut writer)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn close_releases_the_lock() {
     let database = TestDatabase::new();
     let mut first = database.backend().await;

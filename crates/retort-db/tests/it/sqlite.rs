@@ -531,7 +531,7 @@ async fn unusable_table_names_are_refused() {
 }
 
 #[tokio::test]
-async fn connect_failure_hides_nothing_but_the_password() {
+async fn connect_failure_names_the_url() {
     let database = TestDatabase::new();
     // A directory cannot be opened as a database file.
     let url =

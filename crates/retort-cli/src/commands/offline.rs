@@ -1,0 +1,155 @@
+//! `--sql` for `upgrade`, `downgrade` and `stamp`: the script a plan would run, version-table
+//! changes included, printed to stdout without connecting to anything. The starting state
+//! comes from a `START:END` range, as in Alembic; the dialect comes from each database's URL.
+
+use anyhow::Context as _;
+use retort_core::{Action, Dialect, Direction, Migration, MigrationSet, Plan, RevisionError};
+use retort_db::{OfflineStep, render_offline};
+
+use crate::commands::context::Context;
+use crate::exit::Outcome;
+use crate::settings::DatabaseSettings;
+
+/// Why an offline script cannot be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OfflineError {
+    #[error("downgrade with --sql requires <fromrev>:<torev>")]
+    DowngradeNeedsRange,
+    #[error("can't use --purge with --sql mode")]
+    PurgeWithSql,
+    #[error("stamp operation with --sql only supports a single starting revision at a time")]
+    SeveralStampStarts,
+    #[error("invalid range '{range}'; expected START:END")]
+    BadRange { range: String },
+    #[error(
+        "database '{database}': revision {revision} ({path}) has no downgrade section, so it is irreversible and the downgrade cannot pass it"
+    )]
+    Irreversible { database: String, revision: String, path: String },
+    #[error(
+        "database '{database}': revision {revision} ({path}) has no {section} section for {dialect}; add '-- {section} {dialect}' or a plain '-- {section}' section"
+    )]
+    MissingSection { database: String, revision: String, path: String, section: &'static str, dialect: Dialect },
+    #[error("database '{database}': the plan names revision {revision}, which has no migration file")]
+    UnknownRevision { database: String, revision: String },
+}
+
+/// `START:END` split at its `:`; `None` when `target` is not a range.
+pub fn split_range(target: &str) -> Result<Option<(&str, &str)>, OfflineError> {
+    let Some((start, end)) = target.split_once(':') else {
+        return Ok(None);
+    };
+    if end.is_empty() || end.contains(':') {
+        return Err(OfflineError::BadRange { range: target.to_owned() });
+    }
+    Ok(Some((start, end)))
+}
+
+/// The version rows a script starts from: the revision `start` names (none for base or empty).
+pub fn start_rows(set: &MigrationSet, start: Option<&str>) -> Result<Vec<String>, RevisionError> {
+    match start {
+        None | Some("") => Ok(Vec::new()),
+        Some(start) => Ok(set.map().resolve_one(start)?.into_iter().collect()),
+    }
+}
+
+/// An error when `target` is a range: ranges need `--sql`.
+pub fn refuse_range(target: &str) -> Result<(), RevisionError> {
+    if target.contains(':') {
+        return Err(RevisionError::RangeNotAllowed { range: target.to_owned() });
+    }
+    Ok(())
+}
+
+/// Plans every selected database with `plan_for`, renders each script, and prints them all
+/// (each under `-- database: <name>` when there are several) once every one has succeeded.
+pub fn print_scripts(
+    context: &Context<'_>,
+    plan_for: impl Fn(&MigrationSet) -> anyhow::Result<Plan>,
+) -> anyhow::Result<Outcome> {
+    let mut scripts = Vec::new();
+    for (database, set) in context.load_selected()? {
+        let dialect = context.backend_options(database)?.url.dialect();
+        let plan = plan_for(&set).with_context(|| format!("database '{}'", database.name))?;
+        scripts.push((database.name.clone(), render_plan(database, &set, &plan, dialect)?));
+    }
+    let several = scripts.len() > 1;
+    for (name, script) in scripts {
+        if several {
+            context.printer.data(format!("-- database: {name}\n"));
+        }
+        context.printer.data_raw(&script);
+    }
+    Ok(Outcome::Success)
+}
+
+/// The script of one plan: each step with its SQL for `dialect`.
+fn render_plan(
+    database: &DatabaseSettings,
+    set: &MigrationSet,
+    plan: &Plan,
+    dialect: Dialect,
+) -> Result<String, OfflineError> {
+    let mut steps = Vec::with_capacity(plan.steps.len());
+    for step in &plan.steps {
+        let (sql, transactional) = match &step.action {
+            Action::Upgrade(revision) => {
+                let migration = migration(database, set, revision)?;
+                (Some(section_sql(database, migration, Direction::Up, dialect)?), migration.transaction)
+            }
+            Action::Downgrade(revision) => {
+                let migration = migration(database, set, revision)?;
+                (Some(section_sql(database, migration, Direction::Down, dialect)?), migration.transaction)
+            }
+            Action::Stamp(_) => (None, true),
+        };
+        steps.push(OfflineStep { step, sql, transactional });
+    }
+    Ok(render_offline(dialect, &database.version_table, plan.start_rows.is_empty(), &steps))
+}
+
+fn migration<'a>(database: &DatabaseSettings, set: &'a MigrationSet, revision: &str) -> Result<&'a Migration, OfflineError> {
+    set.migration(revision)
+        .ok_or_else(|| OfflineError::UnknownRevision { database: database.name.clone(), revision: revision.to_owned() })
+}
+
+/// The SQL of one direction of a migration for `dialect`, or why there is none.
+fn section_sql<'a>(
+    database: &DatabaseSettings,
+    migration: &'a Migration,
+    direction: Direction,
+    dialect: Dialect,
+) -> Result<&'a str, OfflineError> {
+    let (sections, section) = match direction {
+        Direction::Up => (Some(&migration.upgrade), "upgrade"),
+        Direction::Down => (migration.downgrade.as_ref(), "downgrade"),
+    };
+    let Some(sections) = sections else {
+        return Err(OfflineError::Irreversible {
+            database: database.name.clone(),
+            revision: migration.revision.id.clone(),
+            path: migration.path.clone(),
+        });
+    };
+    sections.for_dialect(dialect).ok_or_else(|| OfflineError::MissingSection {
+        database: database.name.clone(),
+        revision: migration.revision.id.clone(),
+        path: migration.path.clone(),
+        section,
+        dialect,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_split_once() {
+        assert_eq!(split_range("a:b").ok().flatten(), Some(("a", "b")));
+        assert_eq!(split_range(":b").ok().flatten(), Some(("", "b")));
+        assert_eq!(split_range("heads").ok().flatten(), None);
+        assert!(split_range("a:").is_err());
+        assert!(split_range("a:b:c").is_err());
+    }
+}

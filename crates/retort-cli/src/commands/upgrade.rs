@@ -1,0 +1,24 @@
+//! `retort upgrade [TARGET] [--sql] [--keep-going]`: every selected database to `TARGET`
+//! (default `heads`), in dependency order.
+
+use retort_orchestrator::Command;
+
+use crate::args::UpgradeArgs;
+use crate::commands::context::Context;
+use crate::commands::{offline, online};
+use crate::exit::Outcome;
+
+pub async fn upgrade(context: &Context<'_>, args: &UpgradeArgs) -> anyhow::Result<Outcome> {
+    if args.sql {
+        let (start, target) = match offline::split_range(&args.target)? {
+            Some((start, end)) => (Some(start), end),
+            None => (None, args.target.as_str()),
+        };
+        return offline::print_scripts(context, |set| {
+            let rows = offline::start_rows(set, start)?;
+            Ok(set.map().upgrade(&rows, target)?)
+        });
+    }
+    offline::refuse_range(&args.target)?;
+    online::run(context, Command::Upgrade { target: args.target.clone() }, args.keep_going).await
+}

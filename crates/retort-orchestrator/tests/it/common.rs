@@ -1,0 +1,194 @@
+//! Helpers: migration sets from inline texts, SQLite databases in a temporary directory, a run
+//! that collects its events, and direct reads of the databases with sqlx.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use retort_core::{MigrationSet, SourceFile};
+use retort_db::{BackendOptions, DatabaseUrl};
+use retort_orchestrator::{Command, DatabaseTarget, Event, RunError, RunReport, RunRequest};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+
+/// The text of one migration file.
+pub fn migration(revision: &str, down_revision: &str, depends_on: &str, upgrade: &str, downgrade: Option<&str>) -> String {
+    let mut text = format!("-- revision: {revision}\n-- down_revision: {down_revision}\n");
+    if !depends_on.is_empty() {
+        text.push_str(&format!("-- depends_on: {depends_on}\n"));
+    }
+    text.push_str(&format!("-- message: create {revision}\n\n-- upgrade\n{upgrade}\n"));
+    if let Some(downgrade) = downgrade {
+        text.push_str(&format!("\n-- downgrade\n{downgrade}\n"));
+    }
+    text
+}
+
+/// `tool_registry`: t1 creates `tools`, t2 creates `tool_versions`.
+pub fn tool_registry_files() -> Vec<(String, String)> {
+    vec![
+        file("tool_registry", "t1", migration("t1", "", "", "CREATE TABLE tools (id INTEGER);", Some("DROP TABLE tools;"))),
+        file(
+            "tool_registry",
+            "t2",
+            migration("t2", "t1", "", "CREATE TABLE tool_versions (id INTEGER);", Some("DROP TABLE tool_versions;")),
+        ),
+    ]
+}
+
+/// `app`: a1 creates `users`; a2 creates `tool_links` and depends on `tool_registry:t2`.
+pub fn app_files() -> Vec<(String, String)> {
+    vec![
+        file("app", "a1", migration("a1", "", "", "CREATE TABLE users (id INTEGER);", Some("DROP TABLE users;"))),
+        file(
+            "app",
+            "a2",
+            migration("a2", "a1", "tool_registry:t2", "CREATE TABLE tool_links (id INTEGER);", Some("DROP TABLE tool_links;")),
+        ),
+    ]
+}
+
+/// A file of `database` named after `revision`, as `(path, text)`.
+pub fn file(database: &str, revision: &str, text: String) -> (String, String) {
+    (format!("databases/{database}/versions/{revision}.sql"), text)
+}
+
+pub fn upgrade_heads() -> Command {
+    Command::Upgrade { target: "heads".to_owned() }
+}
+
+pub fn upgrade_to(target: &str) -> Command {
+    Command::Upgrade { target: target.to_owned() }
+}
+
+pub fn downgrade_to(target: &str) -> Command {
+    Command::Downgrade { target: target.to_owned() }
+}
+
+/// SQLite databases in one temporary directory.
+pub struct TestDatabases {
+    directory: tempfile::TempDir,
+}
+
+impl TestDatabases {
+    pub fn new() -> TestDatabases {
+        match tempfile::tempdir() {
+            Ok(directory) => TestDatabases { directory },
+            Err(error) => panic!("cannot create a temporary directory: {error}"),
+        }
+    }
+
+    /// The SQLite file of `name`.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.directory.path().join(format!("{name}.db"))
+    }
+
+    /// The database `name` with these migration files, after `after`.
+    pub fn target(&self, name: &str, files: &[(String, String)], after: &[&str]) -> DatabaseTarget {
+        let url_text = format!("sqlite://{}", self.path(name).display());
+        let url = match DatabaseUrl::parse(&url_text) {
+            Ok(url) => url,
+            Err(error) => panic!("bad url {url_text}: {error}"),
+        };
+        DatabaseTarget {
+            name: name.to_owned(),
+            backend: BackendOptions {
+                url,
+                version_table: "retort_version".to_owned(),
+                history_table: "retort_history".to_owned(),
+                connect_timeout: Duration::from_secs(10),
+            },
+            migrations: migration_set(files),
+            after: after.iter().map(|name| (*name).to_owned()).collect(),
+            lock_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+pub fn migration_set(files: &[(String, String)]) -> Arc<MigrationSet> {
+    let sources = files
+        .iter()
+        .map(|(path, text)| SourceFile { path: path.clone(), bytes: text.as_bytes().to_vec() })
+        .collect();
+    match MigrationSet::load(sources) {
+        Ok(set) => Arc::new(set),
+        Err(errors) => panic!("migrations do not load: {errors:?}"),
+    }
+}
+
+/// A fail-fast request over `databases`, with `external` as the other configured databases.
+pub fn request(command: Command, databases: Vec<DatabaseTarget>, external: Vec<DatabaseTarget>) -> RunRequest {
+    let all_migrations = databases
+        .iter()
+        .chain(&external)
+        .map(|target| (target.name.clone(), Arc::clone(&target.migrations)))
+        .collect();
+    RunRequest { run_id: "run-1".to_owned(), command, databases, external, all_migrations, keep_going: false }
+}
+
+/// Runs `request`, returning its result and every event it reported.
+pub async fn run_collecting(request: RunRequest) -> (Result<RunReport, RunError>, Vec<Event>) {
+    let mut events = Vec::new();
+    let result = retort_orchestrator::run(request, &mut |event: &Event| events.push(event.clone())).await;
+    (result, events)
+}
+
+/// Runs `request` and expects a report.
+pub async fn run_ok(request: RunRequest) -> RunReport {
+    match run_collecting(request).await.0 {
+        Ok(report) => report,
+        Err(error) => panic!("run refused: {error}"),
+    }
+}
+
+/// Runs `request` and expects it refused.
+pub async fn run_refused(request: RunRequest) -> (RunError, Vec<Event>) {
+    match run_collecting(request).await {
+        (Err(error), events) => (error, events),
+        (Ok(report), _) => panic!("run not refused: {report:?}"),
+    }
+}
+
+/// The tables of a SQLite file other than retort's own, sorted; empty when it does not exist.
+pub async fn user_tables(path: &Path) -> Vec<String> {
+    query_strings(path, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'retort_%' AND name NOT LIKE 'sqlite_%' ORDER BY name").await
+}
+
+/// The version rows of a SQLite file, sorted; empty when it or its version table does not exist.
+pub async fn version_rows(path: &Path) -> Vec<String> {
+    let tables = query_strings(path, "SELECT name FROM sqlite_master WHERE name = 'retort_version'").await;
+    if tables.is_empty() {
+        return Vec::new();
+    }
+    query_strings(path, "SELECT version_num FROM retort_version ORDER BY version_num").await
+}
+
+async fn query_strings(path: &Path, sql: &'static str) -> Vec<String> {
+    if !path.exists() {
+        return Vec::new();
+    }
+    let options = match SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display())) {
+        Ok(options) => options.read_only(true),
+        Err(error) => panic!("bad sqlite path {}: {error}", path.display()),
+    };
+    let mut connection = match options.connect().await {
+        Ok(connection) => connection,
+        Err(error) => panic!("cannot open {}: {error}", path.display()),
+    };
+    let values: Vec<String> = match sqlx::query_scalar(sql).fetch_all(&mut connection).await {
+        Ok(values) => values,
+        Err(error) => panic!("query {sql} failed: {error}"),
+    };
+    let _closed = connection.close().await;
+    values
+}
+
+/// Every step of every database in `report`, as `(database, steps_run)`.
+pub fn steps_run(report: &RunReport) -> Vec<(&str, usize)> {
+    report.databases.iter().map(|database| (database.database.as_str(), database.steps_run)).collect()
+}
+
+pub fn strings(values: &[&str]) -> Vec<String> {
+    values.iter().map(|value| (*value).to_owned()).collect()
+}
