@@ -6,7 +6,9 @@ use std::path::Path;
 use crate::args::{Cli, CommandArgs, ProjectCommandArgs};
 use crate::commands::context::Context;
 use crate::commands::init::{self, InitEnvironment};
-use crate::commands::{branches, current, downgrade, heads, history, merge, revision, show, stamp, upgrade};
+use crate::commands::{
+    branches, current, downgrade, heads, history, merge, revision, show, stamp, upgrade,
+};
 use crate::exit::Outcome;
 use crate::printer::Printer;
 use crate::project::Project;
@@ -19,7 +21,11 @@ pub struct Environment<'a> {
 }
 
 /// Runs the command `cli` names.
-pub async fn run(cli: &Cli, environment: &Environment<'_>, printer: &Printer) -> anyhow::Result<Outcome> {
+pub async fn run(
+    cli: &Cli,
+    environment: &Environment<'_>,
+    printer: &Printer,
+) -> anyhow::Result<Outcome> {
     let global = &cli.global;
     let command = match &cli.command {
         CommandArgs::Init(args) => {
@@ -33,9 +39,17 @@ pub async fn run(cli: &Cli, environment: &Environment<'_>, printer: &Printer) ->
         }
         CommandArgs::InProject(command) => command,
     };
-    let project =
-        Project::open(environment.current_dir, global.config.as_deref(), global.env.as_deref(), environment.variable)?;
-    let context = Context { project: &project, databases: project.select(&global.databases)?, printer };
+    let project = Project::open(
+        environment.current_dir,
+        global.config.as_deref(),
+        global.env.as_deref(),
+        environment.variable,
+    )?;
+    let context = Context {
+        project: &project,
+        databases: project.select(&global.databases)?,
+        printer,
+    };
     match command {
         ProjectCommandArgs::Revision(args) => revision::revision(&context, args),
         ProjectCommandArgs::Merge(args) => merge::merge(&context, args),

@@ -175,7 +175,12 @@ pub struct HeadsArgs {
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// The range to list: [START]:[END]; 'current' names the database's revisions
-    #[arg(short = 'r', long = "rev-range", value_name = "RANGE", allow_hyphen_values = true)]
+    #[arg(
+        short = 'r',
+        long = "rev-range",
+        value_name = "RANGE",
+        allow_hyphen_values = true
+    )]
     pub rev_range: Option<String>,
 
     /// Mark the revisions the database is at with (current)
@@ -203,7 +208,8 @@ mod tests {
 
     #[test]
     fn negative_targets_are_values_not_flags() {
-        let cli = Cli::try_parse_from(["retort", "downgrade", "-1", "--db", "app"]).expect("parses");
+        let cli =
+            Cli::try_parse_from(["retort", "downgrade", "-1", "--db", "app"]).expect("parses");
         let CommandArgs::InProject(ProjectCommandArgs::Downgrade(downgrade)) = cli.command else {
             panic!("not a downgrade")
         };
@@ -213,7 +219,8 @@ mod tests {
 
     #[test]
     fn databases_repeat_or_split_on_commas() {
-        let cli = Cli::try_parse_from(["retort", "--db", "b,a", "heads", "--db", "c"]).expect("parses");
+        let cli =
+            Cli::try_parse_from(["retort", "--db", "b,a", "heads", "--db", "c"]).expect("parses");
         assert_eq!(cli.global.databases, ["b", "a", "c"]);
     }
 }

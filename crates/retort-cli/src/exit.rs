@@ -64,7 +64,11 @@ pub fn exit_status(result: &anyhow::Result<Outcome>) -> ExitStatus {
 /// Whether a migration's SQL failing is anywhere in the chain (a [`RunError`] carries it as a
 /// source, so walking the chain finds it there too).
 fn is_migration_failure(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| cause.downcast_ref::<BackendError>().is_some_and(BackendError::is_migration_failure))
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<BackendError>()
+            .is_some_and(BackendError::is_migration_failure)
+    })
 }
 
 #[cfg(test)]

@@ -39,7 +39,10 @@ fn main() -> ExitCode {
 fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
     let current_dir = std::env::current_dir().context("cannot read the current directory")?;
     let variable = |name: &str| std::env::var(name).ok();
-    let environment = app::Environment { current_dir: &current_dir, variable: &variable };
+    let environment = app::Environment {
+        current_dir: &current_dir,
+        variable: &variable,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

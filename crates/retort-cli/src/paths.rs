@@ -28,8 +28,14 @@ mod tests {
     #[test]
     fn inside_the_root_is_relative() {
         let root = Path::new("/project");
-        assert_eq!(display_path(root, Path::new("/project/config/retort.toml")), "config/retort.toml");
-        assert_eq!(display_path(root, Path::new("/elsewhere/retort.toml")), "/elsewhere/retort.toml");
+        assert_eq!(
+            display_path(root, Path::new("/project/config/retort.toml")),
+            "config/retort.toml"
+        );
+        assert_eq!(
+            display_path(root, Path::new("/elsewhere/retort.toml")),
+            "/elsewhere/retort.toml"
+        );
         assert_eq!(display_path(root, Path::new("/project")), ".");
     }
 }

@@ -95,7 +95,10 @@ impl Printer {
     /// `== name ==` before a database's data, when several databases are selected.
     pub fn heading(&self, database: &str) {
         let heading = format!("== {database} ==");
-        self.write_stdout(format_args!("{}\n", self.stdout_styles.heading.apply_to(heading)));
+        self.write_stdout(format_args!(
+            "{}\n",
+            self.stdout_styles.heading.apply_to(heading)
+        ));
     }
 
     /// A progress or status line on stderr; hidden by `--quiet`.
@@ -120,13 +123,19 @@ impl Printer {
     /// `warning: ...` on stderr; hidden by `--quiet`.
     pub fn warning(&self, message: impl fmt::Display) {
         if self.verbosity > Verbosity::Quiet {
-            write_stderr(format_args!("{} {message}\n", self.stderr_styles.warning.apply_to("warning:")));
+            write_stderr(format_args!(
+                "{} {message}\n",
+                self.stderr_styles.warning.apply_to("warning:")
+            ));
         }
     }
 
     /// `error: ...` on stderr with the whole chain (`{:#}`); always shown.
     pub fn error(&self, error: &anyhow::Error) {
-        write_stderr(format_args!("{} {error:#}\n", self.stderr_styles.error.apply_to("error:")));
+        write_stderr(format_args!(
+            "{} {error:#}\n",
+            self.stderr_styles.error.apply_to("error:")
+        ));
     }
 
     fn write_stdout(&self, arguments: fmt::Arguments<'_>) {
@@ -134,7 +143,11 @@ impl Printer {
             return;
         }
         let mut stdout = io::stdout().lock();
-        if stdout.write_fmt(arguments).and_then(|()| stdout.flush()).is_err() {
+        if stdout
+            .write_fmt(arguments)
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
             self.stdout_closed.store(true, Ordering::Relaxed);
         }
     }

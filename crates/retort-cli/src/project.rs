@@ -46,9 +46,15 @@ impl Project {
     ) -> Result<Project, ConfigError> {
         let location = match settings::find_config(current_dir, explicit_config) {
             Ok(location) => location,
-            Err(_) => return Err(ConfigError::NotFound { start: current_dir.to_path_buf() }),
+            Err(_) => {
+                return Err(ConfigError::NotFound {
+                    start: current_dir.to_path_buf(),
+                });
+            }
         };
-        Ok(Project { settings: settings::load(&location, env_name, variable)? })
+        Ok(Project {
+            settings: settings::load(&location, env_name, variable)?,
+        })
     }
 
     /// The project root.
@@ -67,7 +73,10 @@ impl Project {
     }
 
     /// Reads one database's migrations.
-    pub fn load_migrations(&self, database: &DatabaseSettings) -> Result<MigrationSet, ProjectError> {
+    pub fn load_migrations(
+        &self,
+        database: &DatabaseSettings,
+    ) -> Result<MigrationSet, ProjectError> {
         let files = self.read_versions(database)?;
         MigrationSet::load(files).map_err(|errors| ProjectError::Invalid { errors })
     }
@@ -88,11 +97,18 @@ impl Project {
                 Err(other) => return Err(other),
             }
         }
-        if all_errors.is_empty() { Ok(sets) } else { Err(ProjectError::Invalid { errors: all_errors }) }
+        if all_errors.is_empty() {
+            Ok(sets)
+        } else {
+            Err(ProjectError::Invalid { errors: all_errors })
+        }
     }
 
     /// The `.sql` files of a database's `versions/`, in file-name order (hidden files skipped).
-    pub fn read_versions(&self, database: &DatabaseSettings) -> Result<Vec<SourceFile>, ProjectError> {
+    pub fn read_versions(
+        &self,
+        database: &DatabaseSettings,
+    ) -> Result<Vec<SourceFile>, ProjectError> {
         let directory = &database.versions;
         if !directory.is_dir() {
             return Err(ProjectError::MissingVersions {
@@ -102,7 +118,10 @@ impl Project {
         }
         let read_error = |path: &Path| {
             let shown = self.display(path);
-            move |source| ProjectError::Read { path: shown, source }
+            move |source| ProjectError::Read {
+                path: shown,
+                source,
+            }
         };
         let mut paths: Vec<PathBuf> = Vec::new();
         for entry in fs::read_dir(directory).map_err(read_error(directory))? {
@@ -112,7 +131,11 @@ impl Project {
             if name.starts_with('.') || !name.ends_with(".sql") {
                 continue;
             }
-            if entry.file_type().map_err(read_error(&entry.path()))?.is_dir() {
+            if entry
+                .file_type()
+                .map_err(read_error(&entry.path()))?
+                .is_dir()
+            {
                 continue;
             }
             paths.push(entry.path());
@@ -122,7 +145,10 @@ impl Project {
             .into_iter()
             .map(|path| {
                 let bytes = fs::read(&path).map_err(read_error(&path))?;
-                Ok(SourceFile { path: self.display(&path), bytes })
+                Ok(SourceFile {
+                    path: self.display(&path),
+                    bytes,
+                })
             })
             .collect()
     }

@@ -25,17 +25,37 @@ pub struct LineParts {
 
 impl LineParts {
     /// `current`: heads and tree indicators, no labels.
-    pub const CURRENT: LineParts =
-        LineParts { branch_labels: false, message: false, parents: false, tree_indicators: true, head_indicators: true };
+    pub const CURRENT: LineParts = LineParts {
+        branch_labels: false,
+        message: false,
+        parents: false,
+        tree_indicators: true,
+        head_indicators: true,
+    };
     /// `heads`: labels and head indicators.
-    pub const HEADS: LineParts =
-        LineParts { branch_labels: true, message: false, parents: false, tree_indicators: false, head_indicators: true };
+    pub const HEADS: LineParts = LineParts {
+        branch_labels: true,
+        message: false,
+        parents: false,
+        tree_indicators: false,
+        head_indicators: true,
+    };
     /// `history`: everything.
-    pub const HISTORY: LineParts =
-        LineParts { branch_labels: true, message: true, parents: true, tree_indicators: true, head_indicators: true };
+    pub const HISTORY: LineParts = LineParts {
+        branch_labels: true,
+        message: true,
+        parents: true,
+        tree_indicators: true,
+        head_indicators: true,
+    };
     /// `branches`, the branch point's own line.
-    pub const BRANCH_POINT: LineParts =
-        LineParts { branch_labels: true, message: false, parents: false, tree_indicators: true, head_indicators: true };
+    pub const BRANCH_POINT: LineParts = LineParts {
+        branch_labels: true,
+        message: false,
+        parents: false,
+        tree_indicators: true,
+        head_indicators: true,
+    };
 }
 
 /// Marks that come from the database rather than the graph.
@@ -141,16 +161,26 @@ pub fn log_entry(set: &MigrationSet, id: &str, marks: Marks) -> String {
     if !info.labels.is_empty() {
         entry.push_str(&format!("Branch names: {}\n", info.labels.join(", ")));
     }
-    let path = set.migration(id).map(|migration| migration.path.as_str()).unwrap_or_default();
+    let path = set
+        .migration(id)
+        .map(|migration| migration.path.as_str())
+        .unwrap_or_default();
     entry.push_str(&format!("Path: {path}\n"));
-    let message: Vec<String> = message_of(set, id).lines().map(|line| format!("    {line}")).collect();
+    let message: Vec<String> = message_of(set, id)
+        .lines()
+        .map(|line| format!("    {line}"))
+        .collect();
     entry.push_str(&format!("\n{}\n", message.join("\n")));
     entry
 }
 
 /// `a, b` or `<base>`.
 fn format_parents(down_revisions: &[String]) -> String {
-    if down_revisions.is_empty() { "<base>".to_owned() } else { down_revisions.join(", ") }
+    if down_revisions.is_empty() {
+        "<base>".to_owned()
+    } else {
+        down_revisions.join(", ")
+    }
 }
 
 /// The `depends_on` entries as the file declares them: same-database ones, then `db:rev`.
@@ -160,18 +190,27 @@ fn declared_dependencies(set: &MigrationSet, id: &str) -> Vec<String> {
     };
     let mut dependencies = migration.revision.depends_on.clone();
     dependencies.extend(
-        migration.external_depends_on.iter().map(|external| format!("{}:{}", external.database, external.revision)),
+        migration
+            .external_depends_on
+            .iter()
+            .map(|external| format!("{}:{}", external.database, external.revision)),
     );
     dependencies
 }
 
 fn message_of<'a>(set: &'a MigrationSet, id: &str) -> &'a str {
-    set.migration(id).map(|migration| migration.message.as_str()).unwrap_or_default()
+    set.migration(id)
+        .map(|migration| migration.message.as_str())
+        .unwrap_or_default()
 }
 
 /// Version rows as shown: `a, b`, or `base` for none.
 pub fn format_rows(rows: &[String]) -> String {
-    if rows.is_empty() { "base".to_owned() } else { rows.join(", ") }
+    if rows.is_empty() {
+        "base".to_owned()
+    } else {
+        rows.join(", ")
+    }
 }
 
 /// How loud a rendered event line is.
@@ -213,35 +252,62 @@ impl PlainEvents {
     /// The line for `event`, if it gets one.
     pub fn update(&mut self, event: &Event) -> Option<EventLine> {
         match event {
-            Event::RunStarted { run_id, databases } => {
-                Some(EventLine::Detail(format!("run {run_id}: {}", databases.join(", "))))
-            }
-            Event::DatabasePlanned { database, from, steps } => Some(EventLine::Status(match steps {
+            Event::RunStarted { run_id, databases } => Some(EventLine::Detail(format!(
+                "run {run_id}: {}",
+                databases.join(", ")
+            ))),
+            Event::DatabasePlanned {
+                database,
+                from,
+                steps,
+            } => Some(EventLine::Status(match steps {
                 0 => format!("{database}: at {}, nothing to do", format_rows(from)),
                 1 => format!("{database}: at {}, 1 step to run", format_rows(from)),
                 _ => format!("{database}: at {}, {steps} steps to run", format_rows(from)),
             })),
-            Event::WaitingForLock { database, holder } => {
-                Some(EventLine::Status(format!("{database}: waiting for the migration lock held by {holder}")))
-            }
-            Event::StepStarted { database, revision, message, direction, .. } => {
-                let description =
-                    StepDescription { direction: direction.clone(), revision: revision.clone(), message: message.clone() };
+            Event::WaitingForLock { database, holder } => Some(EventLine::Status(format!(
+                "{database}: waiting for the migration lock held by {holder}"
+            ))),
+            Event::StepStarted {
+                database,
+                revision,
+                message,
+                direction,
+                ..
+            } => {
+                let description = StepDescription {
+                    direction: direction.clone(),
+                    revision: revision.clone(),
+                    message: message.clone(),
+                };
                 let line = format!("{database}: {} ...", description.describe());
                 self.steps_in_progress.insert(database.clone(), description);
                 Some(EventLine::Detail(line))
             }
-            Event::StepFinished { database, revision, duration, .. } => {
+            Event::StepFinished {
+                database,
+                revision,
+                duration,
+                ..
+            } => {
                 let description = self.finish_step(database, revision);
-                Some(EventLine::Status(format!("{database}: {description} ... ok {}", format_duration(*duration))))
+                Some(EventLine::Status(format!(
+                    "{database}: {description} ... ok {}",
+                    format_duration(*duration)
+                )))
             }
-            Event::StepFailed { database, revision, .. } => {
+            Event::StepFailed {
+                database, revision, ..
+            } => {
                 let description = self.finish_step(database, revision);
-                Some(EventLine::Status(format!("{database}: {description} ... failed")))
+                Some(EventLine::Status(format!(
+                    "{database}: {description} ... failed"
+                )))
             }
-            Event::DatabaseFinished { database, now } => {
-                Some(EventLine::Detail(format!("{database}: now at {}", format_rows(now))))
-            }
+            Event::DatabaseFinished { database, now } => Some(EventLine::Detail(format!(
+                "{database}: now at {}",
+                format_rows(now)
+            ))),
             Event::RunFinished { .. } => None,
         }
     }
@@ -257,12 +323,21 @@ impl PlainEvents {
 /// `12ms` below a second, `1.5s` above.
 pub fn format_duration(duration: Duration) -> String {
     let millis = duration.as_millis();
-    if millis < 1000 { format!("{millis}ms") } else { format!("{:.1}s", duration.as_secs_f64()) }
+    if millis < 1000 {
+        format!("{millis}ms")
+    } else {
+        format!("{:.1}s", duration.as_secs_f64())
+    }
 }
 
 /// The table a run ends with: each database, where it started, where it is now, what failed.
 pub fn summary_table(report: &RunReport) -> String {
-    let mut rows = vec![["database".to_owned(), "started at".to_owned(), "now at".to_owned(), "failure".to_owned()]];
+    let mut rows = vec![[
+        "database".to_owned(),
+        "started at".to_owned(),
+        "now at".to_owned(),
+        "failure".to_owned(),
+    ]];
     for database in &report.databases {
         let failure = match &database.outcome {
             DatabaseOutcome::Completed => String::new(),
@@ -274,7 +349,9 @@ pub fn summary_table(report: &RunReport) -> String {
             DatabaseOutcome::BlockedBy { database: blocker } => {
                 format!("not started: runs after '{blocker}', which did not finish")
             }
-            DatabaseOutcome::StoppedAfter { database: failed } => format!("not started: stopped after '{failed}' failed"),
+            DatabaseOutcome::StoppedAfter { database: failed } => {
+                format!("not started: stopped after '{failed}' failed")
+            }
         };
         rows.push([
             database.database.clone(),
@@ -322,7 +399,9 @@ mod tests {
         };
         assert_eq!(
             events.update(&started),
-            Some(EventLine::Detail("app: upgrade 3f1c2a9b7d10 (create users) ...".to_owned()))
+            Some(EventLine::Detail(
+                "app: upgrade 3f1c2a9b7d10 (create users) ...".to_owned()
+            ))
         );
         let finished = Event::StepFinished {
             database: "app".to_owned(),
@@ -333,7 +412,9 @@ mod tests {
         };
         assert_eq!(
             events.update(&finished),
-            Some(EventLine::Status("app: upgrade 3f1c2a9b7d10 (create users) ... ok 12ms".to_owned()))
+            Some(EventLine::Status(
+                "app: upgrade 3f1c2a9b7d10 (create users) ... ok 12ms".to_owned()
+            ))
         );
     }
 

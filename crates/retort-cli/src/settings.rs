@@ -58,16 +58,28 @@ pub struct DatabaseSettings {
     pub lock_timeout: Duration,
     pub connect_timeout: Duration,
     /// Read by `check` and `status` (later commands).
-    #[expect(dead_code, reason = "read by the check and status commands, which come later")]
+    #[expect(
+        dead_code,
+        reason = "read by the check and status commands, which come later"
+    )]
     pub expected_heads: usize,
     /// Accepted and stored for the server backends.
-    #[expect(dead_code, reason = "used by the PostgreSQL and MySQL backends, which come later")]
+    #[expect(
+        dead_code,
+        reason = "used by the PostgreSQL and MySQL backends, which come later"
+    )]
     pub schema: Option<String>,
-    #[expect(dead_code, reason = "used by the PostgreSQL backend, which comes later")]
+    #[expect(
+        dead_code,
+        reason = "used by the PostgreSQL backend, which comes later"
+    )]
     pub extensions: Vec<String>,
     #[expect(dead_code, reason = "used by the server backends, which come later")]
     pub create_database: bool,
-    #[expect(dead_code, reason = "the orchestrator runs one transaction per migration for now")]
+    #[expect(
+        dead_code,
+        reason = "the orchestrator runs one transaction per migration for now"
+    )]
     pub transaction_mode: TransactionMode,
 }
 
@@ -98,14 +110,29 @@ pub enum ConfigError {
         source: io::Error,
     },
     #[error("{path}:{line}:{column}: invalid TOML: {message}")]
-    Syntax { path: String, line: usize, column: usize, message: String },
+    Syntax {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("unknown key '{key}' in {origin}; expected one of: {}", expected.join(", "))]
-    UnknownKey { key: String, origin: Origin, expected: Vec<String> },
+    UnknownKey {
+        key: String,
+        origin: Origin,
+        expected: Vec<String>,
+    },
     #[error("invalid value for '{key}' in {origin}: {message}")]
-    InvalidValue { key: String, origin: Origin, message: String },
+    InvalidValue {
+        key: String,
+        origin: Origin,
+        message: String,
+    },
     #[error("{origin}: {message}")]
     Other { origin: Origin, message: String },
-    #[error("invalid environment name '{name}' (from --env or RETORT_ENV); expected letters, digits, '_' and '-'")]
+    #[error(
+        "invalid environment name '{name}' (from --env or RETORT_ENV); expected letters, digits, '_' and '-'"
+    )]
     InvalidEnvName { name: String },
     #[error("invalid database name '{name}' in {origin}; expected letters, digits and '_'")]
     InvalidDatabaseName { name: String, origin: Origin },
@@ -116,18 +143,31 @@ pub enum ConfigError {
         database: String,
         origin: Origin,
         #[source]
-        source: BackendError,
+        source: Box<BackendError>,
     },
     #[error(
         "database '{database}' has no url: the environment variable {variable} named by its url_env is not set, and {origin} gives no 'url'"
     )]
-    UrlVariableUnset { database: String, variable: String, origin: Origin },
+    UrlVariableUnset {
+        database: String,
+        variable: String,
+        origin: Origin,
+    },
     #[error("database '{database}' in {origin} lists '{after}' in 'after', which is {}", if after == database { "itself".to_owned() } else { format!("not configured (configured: {})", configured.join(", ")) })]
-    UnknownAfter { database: String, after: String, origin: Origin, configured: Vec<String> },
+    UnknownAfter {
+        database: String,
+        after: String,
+        origin: Origin,
+        configured: Vec<String>,
+    },
     #[error("database '{database}' in {origin}: expected_heads must be at least 1")]
     ZeroExpectedHeads { database: String, origin: Origin },
     #[error("{}; configured in {origin}: {}", describe_unknown(names), if configured.is_empty() { "none".to_owned() } else { configured.join(", ") })]
-    UnknownDatabase { names: Vec<String>, origin: Origin, configured: Vec<String> },
+    UnknownDatabase {
+        names: Vec<String>,
+        origin: Origin,
+        configured: Vec<String>,
+    },
     #[error("no databases are configured in {origin}; add one with 'retort init NAME'")]
     NoDatabases { origin: Origin },
     #[error("{} problems in the configuration:{}", problems.len(), problems.iter().map(|problem| format!("\n  {problem}")).collect::<String>())]
@@ -158,7 +198,10 @@ impl fmt::Display for Origin {
 /// Finds the config file: `explicit` (relative to `current_dir`) when given, else the first
 /// `config/retort.toml` in `current_dir` or one of its parents. With nothing found, the
 /// location `current_dir/config/retort.toml` is returned as `Err` for `init` to create.
-pub fn find_config(current_dir: &Path, explicit: Option<&Path>) -> Result<ConfigLocation, ConfigLocation> {
+pub fn find_config(
+    current_dir: &Path,
+    explicit: Option<&Path>,
+) -> Result<ConfigLocation, ConfigLocation> {
     if let Some(explicit) = explicit {
         let path = current_dir.join(explicit);
         let root = project_root_of(&path);
@@ -167,7 +210,10 @@ pub fn find_config(current_dir: &Path, explicit: Option<&Path>) -> Result<Config
     for directory in current_dir.ancestors() {
         let candidate = directory.join(CONFIG_DIR_NAME).join(CONFIG_FILE_NAME);
         if candidate.is_file() {
-            return Ok(ConfigLocation { path: candidate, root: directory.to_path_buf() });
+            return Ok(ConfigLocation {
+                path: candidate,
+                root: directory.to_path_buf(),
+            });
         }
     }
     Err(ConfigLocation {
@@ -185,8 +231,14 @@ pub fn load(
 ) -> Result<Settings, ConfigError> {
     let mut files_read = vec![location.path.clone()];
     if let Some(env_name) = env_name {
-        if env_name.is_empty() || !env_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-            return Err(ConfigError::InvalidEnvName { name: env_name.to_owned() });
+        if env_name.is_empty()
+            || !env_name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(ConfigError::InvalidEnvName {
+                name: env_name.to_owned(),
+            });
         }
         files_read.push(overlay_path(&location.path, env_name));
     }
@@ -195,15 +247,27 @@ pub fn load(
         check_toml_file(&location.root, path)?;
         figment = figment.merge(Toml::file_exact(path));
     }
-    figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__").filter(|key| key.as_str().contains('.')));
+    figment = figment.merge(
+        Env::prefixed(ENV_PREFIX)
+            .split("__")
+            .filter(|key| key.as_str().contains('.')),
+    );
     let files_origin = origin_of_files(&location.root, &files_read);
-    let raw: RawConfig = figment.extract().map_err(|error| from_figment_errors(&location.root, &files_origin, error))?;
+    let raw: RawConfig = figment
+        .extract()
+        .map_err(|error| from_figment_errors(&location.root, &files_origin, error))?;
     let mut problems = Vec::new();
     let configured: Vec<String> = raw.databases.keys().cloned().collect();
     let mut databases = BTreeMap::new();
     for (name, raw_database) in raw.databases {
-        let resolved = DatabaseResolver { location, figment: &figment, files_origin: &files_origin, variable, configured: &configured }
-            .resolve(&name, raw_database);
+        let resolved = DatabaseResolver {
+            location,
+            figment: &figment,
+            files_origin: &files_origin,
+            variable,
+            configured: &configured,
+        }
+        .resolve(&name, raw_database);
         match resolved {
             Ok(database) => {
                 databases.insert(name, database);
@@ -212,7 +276,11 @@ pub fn load(
         }
     }
     match problems.len() {
-        0 => Ok(Settings { location: location.clone(), files_read, databases }),
+        0 => Ok(Settings {
+            location: location.clone(),
+            files_read,
+            databases,
+        }),
         1 => Err(problems.remove(0)),
         _ => Err(ConfigError::Several { problems }),
     }
@@ -228,12 +296,18 @@ impl Settings {
     /// Unknown names are an error listing the configured ones.
     pub fn select(&self, names: &[String]) -> Result<Vec<&DatabaseSettings>, ConfigError> {
         if self.databases.is_empty() {
-            return Err(ConfigError::NoDatabases { origin: self.origin() });
+            return Err(ConfigError::NoDatabases {
+                origin: self.origin(),
+            });
         }
         if names.is_empty() {
             return Ok(self.databases.values().collect());
         }
-        let unknown: Vec<String> = names.iter().filter(|name| !self.databases.contains_key(*name)).cloned().collect();
+        let unknown: Vec<String> = names
+            .iter()
+            .filter(|name| !self.databases.contains_key(*name))
+            .cloned()
+            .collect();
         if !unknown.is_empty() {
             return Err(ConfigError::UnknownDatabase {
                 names: unknown,
@@ -243,10 +317,10 @@ impl Settings {
         }
         let mut selected: Vec<&DatabaseSettings> = Vec::new();
         for name in names {
-            if let Some(database) = self.databases.get(name) {
-                if !selected.iter().any(|already| already.name == database.name) {
-                    selected.push(database);
-                }
+            if let Some(database) = self.databases.get(name)
+                && !selected.iter().any(|already| already.name == database.name)
+            {
+                selected.push(database);
             }
         }
         Ok(selected)
@@ -256,11 +330,13 @@ impl Settings {
 impl DatabaseSettings {
     /// The URL, or why there is none.
     pub fn require_url(&self, origin: Origin) -> Result<&DatabaseUrl, ConfigError> {
-        self.url.as_ref().ok_or_else(|| ConfigError::UrlVariableUnset {
-            database: self.name.clone(),
-            variable: self.url_env.clone().unwrap_or_default(),
-            origin,
-        })
+        self.url
+            .as_ref()
+            .ok_or_else(|| ConfigError::UrlVariableUnset {
+                database: self.name.clone(),
+                variable: self.url_env.clone().unwrap_or_default(),
+                origin,
+            })
     }
 }
 
@@ -340,7 +416,10 @@ impl DatabaseResolver<'_> {
         let mut problems = Vec::new();
         let table_origin = self.origin_of(&format!("databases.{name}"));
         if !is_valid_database_name(name) {
-            problems.push(ConfigError::InvalidDatabaseName { name: name.to_owned(), origin: table_origin.clone() });
+            problems.push(ConfigError::InvalidDatabaseName {
+                name: name.to_owned(),
+                origin: table_origin.clone(),
+            });
         }
         let url = match self.resolve_url(name, &raw) {
             Ok(url) => url,
@@ -368,7 +447,9 @@ impl DatabaseResolver<'_> {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let versions = raw.versions.unwrap_or_else(|| Path::new("databases").join(name).join("versions"));
+        let versions = raw
+            .versions
+            .unwrap_or_else(|| Path::new("databases").join(name).join("versions"));
         Ok(DatabaseSettings {
             name: name.to_owned(),
             url,
@@ -389,11 +470,21 @@ impl DatabaseResolver<'_> {
 
     /// The URL: `url_env`'s variable when set, else `url`; relative SQLite paths are made
     /// relative to the project root. `Ok(None)` when only an unset `url_env` is configured.
-    fn resolve_url(&self, name: &str, raw: &RawDatabase) -> Result<Option<DatabaseUrl>, ConfigError> {
-        let from_variable = raw.url_env.as_deref().and_then(|variable| Some((variable, (self.variable)(variable)?)));
+    fn resolve_url(
+        &self,
+        name: &str,
+        raw: &RawDatabase,
+    ) -> Result<Option<DatabaseUrl>, ConfigError> {
+        let from_variable = raw
+            .url_env
+            .as_deref()
+            .and_then(|variable| Some((variable, (self.variable)(variable)?)));
         let (text, origin) = match (from_variable, &raw.url) {
             (Some((variable, value)), _) => (value, Origin::Variable(variable.to_owned())),
-            (None, Some(url)) => (url.clone(), self.origin_of(&format!("databases.{name}.url"))),
+            (None, Some(url)) => (
+                url.clone(),
+                self.origin_of(&format!("databases.{name}.url")),
+            ),
             (None, None) if raw.url_env.is_some() => return Ok(None),
             (None, None) => {
                 return Err(ConfigError::MissingUrl {
@@ -402,8 +493,11 @@ impl DatabaseResolver<'_> {
                 });
             }
         };
-        let url = DatabaseUrl::parse(&text)
-            .map_err(|source| ConfigError::InvalidUrl { database: name.to_owned(), origin, source })?;
+        let url = DatabaseUrl::parse(&text).map_err(|source| ConfigError::InvalidUrl {
+            database: name.to_owned(),
+            origin,
+            source: Box::new(source),
+        })?;
         Ok(Some(url.resolve_relative(&self.location.root)))
     }
 
@@ -419,7 +513,10 @@ impl DatabaseResolver<'_> {
 
 /// The files read, as one origin.
 fn origin_of_files(root: &Path, files_read: &[PathBuf]) -> Origin {
-    let paths: Vec<String> = files_read.iter().map(|path| display_path(root, path)).collect();
+    let paths: Vec<String> = files_read
+        .iter()
+        .map(|path| display_path(root, path))
+        .collect();
     match <[String; 1]>::try_from(paths) {
         Ok([single]) => Origin::File(single),
         Err(paths) => Origin::Files(paths),
@@ -428,7 +525,10 @@ fn origin_of_files(root: &Path, files_read: &[PathBuf]) -> Origin {
 
 /// The `--env` overlay beside the config file: `retort.toml` → `retort.<env>.toml`.
 fn overlay_path(config_path: &Path, env_name: &str) -> PathBuf {
-    let stem = config_path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = config_path
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let file_name = match config_path.extension() {
         Some(extension) => format!("{stem}.{env_name}.{}", extension.to_string_lossy()),
         None => format!("{stem}.{env_name}"),
@@ -441,7 +541,9 @@ fn overlay_path(config_path: &Path, env_name: &str) -> PathBuf {
 fn project_root_of(config_path: &Path) -> PathBuf {
     let directory = config_path.parent().unwrap_or(Path::new(""));
     match directory.file_name() {
-        Some(name) if name == CONFIG_DIR_NAME => directory.parent().unwrap_or(directory).to_path_buf(),
+        Some(name) if name == CONFIG_DIR_NAME => {
+            directory.parent().unwrap_or(directory).to_path_buf()
+        }
         _ => directory.to_path_buf(),
     }
 }
@@ -450,21 +552,35 @@ fn project_root_of(config_path: &Path) -> PathBuf {
 /// report the same problem less precisely).
 fn check_toml_file(root: &Path, path: &Path) -> Result<(), ConfigError> {
     let shown = display_path(root, path);
-    let text = fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+    let text = fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: shown.clone(),
+        source,
+    })?;
     if let Err(error) = toml::from_str::<toml::Table>(&text) {
         let offset = error.span().map_or(0, |span| span.start);
         let before = text.get(..offset).unwrap_or_default();
         let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |line_text| line_text.chars().count()) + 1;
-        return Err(ConfigError::Syntax { path: shown, line, column, message: error.message().trim().to_owned() });
+        let column = before
+            .rsplit('\n')
+            .next()
+            .map_or(0, |line_text| line_text.chars().count())
+            + 1;
+        return Err(ConfigError::Syntax {
+            path: shown,
+            line,
+            column,
+            message: error.message().trim().to_owned(),
+        });
     }
     Ok(())
 }
 
 /// Turns figment's errors (it reports every one) into ours.
 fn from_figment_errors(root: &Path, files_origin: &Origin, error: figment::Error) -> ConfigError {
-    let mut problems: Vec<ConfigError> =
-        error.into_iter().map(|error| from_figment_error(root, files_origin, error)).collect();
+    let mut problems: Vec<ConfigError> = error
+        .into_iter()
+        .map(|error| from_figment_error(root, files_origin, error))
+        .collect();
     match problems.len() {
         1 => problems.remove(0),
         _ => ConfigError::Several { problems },
@@ -489,17 +605,31 @@ fn from_figment_error(root: &Path, files_origin: &Origin, error: figment::Error)
                 expected: expected.iter().map(|name| (*name).to_owned()).collect(),
             }
         }
-        kind if key.is_empty() => ConfigError::Other { origin, message: kind.to_string().trim().to_owned() },
-        kind => ConfigError::InvalidValue { key, origin, message: kind.to_string().trim().to_owned() },
+        kind if key.is_empty() => ConfigError::Other {
+            origin,
+            message: kind.to_string().trim().to_owned(),
+        },
+        kind => ConfigError::InvalidValue {
+            key,
+            origin,
+            message: kind.to_string().trim().to_owned(),
+        },
     }
 }
 
 /// A file's path, or for an environment value the variable that holds `keys`.
-fn origin_of_metadata<K: AsRef<str>>(root: &Path, metadata: &figment::Metadata, keys: &[K]) -> Origin {
+fn origin_of_metadata<K: AsRef<str>>(
+    root: &Path,
+    metadata: &figment::Metadata,
+    keys: &[K],
+) -> Origin {
     match &metadata.source {
         Some(figment::Source::File(path)) => Origin::File(display_path(root, path)),
         _ => {
-            let nested: Vec<String> = keys.iter().map(|key| key.as_ref().to_ascii_uppercase()).collect();
+            let nested: Vec<String> = keys
+                .iter()
+                .map(|key| key.as_ref().to_ascii_uppercase())
+                .collect();
             Origin::Variable(format!("{ENV_PREFIX}{}", nested.join("__")))
         }
     }
@@ -508,7 +638,14 @@ fn origin_of_metadata<K: AsRef<str>>(root: &Path, metadata: &figment::Metadata, 
 fn describe_unknown(names: &[String]) -> String {
     match names {
         [single] => format!("database '{single}' is not configured"),
-        several => format!("databases {} are not configured", several.iter().map(|name| format!("'{name}'")).collect::<Vec<_>>().join(", ")),
+        several => format!(
+            "databases {} are not configured",
+            several
+                .iter()
+                .map(|name| format!("'{name}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -518,13 +655,22 @@ mod tests {
 
     #[test]
     fn overlay_sits_beside_the_config_file() {
-        assert_eq!(overlay_path(Path::new("/p/config/retort.toml"), "ci"), Path::new("/p/config/retort.ci.toml"));
+        assert_eq!(
+            overlay_path(Path::new("/p/config/retort.toml"), "ci"),
+            Path::new("/p/config/retort.ci.toml")
+        );
     }
 
     #[test]
     fn root_is_above_the_config_directory() {
-        assert_eq!(project_root_of(Path::new("/p/config/retort.toml")), Path::new("/p"));
-        assert_eq!(project_root_of(Path::new("/p/other/retort.toml")), Path::new("/p/other"));
+        assert_eq!(
+            project_root_of(Path::new("/p/config/retort.toml")),
+            Path::new("/p")
+        );
+        assert_eq!(
+            project_root_of(Path::new("/p/other/retort.toml")),
+            Path::new("/p/other")
+        );
     }
 
     #[test]

@@ -30,7 +30,11 @@ fn crate_files() -> Vec<PathBuf> {
 fn every_file_starts_with_a_module_doc() {
     for path in crate_files() {
         let text = fs::read_to_string(&path).expect("source file is readable");
-        assert!(text.starts_with("//!"), "{} does not start with a `//!` line", path.display());
+        assert!(
+            text.starts_with("//!"),
+            "{} does not start with a `//!` line",
+            path.display()
+        );
     }
 }
 
@@ -38,13 +42,19 @@ fn every_file_starts_with_a_module_doc() {
 fn only_the_printer_writes_to_the_terminal() {
     for path in crate_files() {
         let in_printer = path.ends_with("src/printer.rs") || path.ends_with("src/tidy.rs");
-        let in_tests = path.components().any(|component| component.as_os_str() == "tests");
+        let in_tests = path
+            .components()
+            .any(|component| component.as_os_str() == "tests");
         if in_printer || in_tests {
             continue;
         }
         let text = fs::read_to_string(&path).expect("source file is readable");
         for pattern in TERMINAL_PATTERNS {
-            assert!(!text.contains(pattern), "{} uses `{pattern}`; print through printer.rs", path.display());
+            assert!(
+                !text.contains(pattern),
+                "{} uses `{pattern}`; print through printer.rs",
+                path.display()
+            );
         }
     }
 }

@@ -21,9 +21,13 @@
 //! ready database (the ready set is the one `DatabaseGraph` orders by, capped at `--jobs`),
 //! give each an `emit` that sends into a channel, and keep this loop as the only receiver: it
 //! alone calls `on_event`, updates the reports and decides, on a failure, what may still start
-//! (fail-fast: nothing new; keep-going: what the failed database does not block). Locks are
-//! taken in run order, which is by name among independent databases, so two runs never
-//! deadlock across databases.
+//! (fail-fast: nothing new; keep-going: what the failed database does not block).
+//!
+//! Locks: a database's lock is released before the next database's is taken, so two runs can
+//! never deadlock across databases. The concurrent scheduler holds several at once and must
+//! take them in one fixed order (by name), as DESIGN.md "Tables" asks. Each database re-reads
+//! its rows once its lock is held and re-plans towards where its checked plan ended, so a run
+//! that waited behind another finds nothing left to do instead of failing.
 
 use retort_db::LockHolder;
 

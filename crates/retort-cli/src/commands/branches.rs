@@ -16,7 +16,9 @@ pub fn branches(context: &Context<'_>) -> anyhow::Result<Outcome> {
     for (database, set) in context.load_selected()? {
         context.heading(database);
         let map = set.map();
-        let walk = map.history(&HistoryRange::default(), &[]).with_context(|| format!("database '{}'", database.name))?;
+        let walk = map
+            .history(&HistoryRange::default(), &[])
+            .with_context(|| format!("database '{}'", database.name))?;
         for id in walk {
             let Some(info) = map.info(id) else { continue };
             if !info.is_branch_point {
@@ -27,14 +29,24 @@ pub fn branches(context: &Context<'_>) -> anyhow::Result<Outcome> {
             } else {
                 render::revision_line(&set, id, LineParts::BRANCH_POINT, Marks::default())
             };
-            let child_parts = LineParts { message: verbose, ..LineParts::BRANCH_POINT };
+            let child_parts = LineParts {
+                message: verbose,
+                ..LineParts::BRANCH_POINT
+            };
             let indent = " ".repeat(id.chars().count());
             let children: Vec<String> = info
                 .children
                 .iter()
-                .map(|child| format!("{indent} -> {}", render::revision_line(&set, child, child_parts, Marks::default())))
+                .map(|child| {
+                    format!(
+                        "{indent} -> {}",
+                        render::revision_line(&set, child, child_parts, Marks::default())
+                    )
+                })
                 .collect();
-            context.printer.data(format!("{branch_point}\n{}\n", children.join("\n")));
+            context
+                .printer
+                .data(format!("{branch_point}\n{}\n", children.join("\n")));
         }
     }
     Ok(Outcome::Success)

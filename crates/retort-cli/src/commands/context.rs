@@ -28,7 +28,9 @@ impl<'a> Context<'a> {
 
     /// The selected databases with their migrations; the problems of every file of every
     /// selected database are reported together.
-    pub fn load_selected(&self) -> Result<Vec<(&'a DatabaseSettings, Arc<MigrationSet>)>, ProjectError> {
+    pub fn load_selected(
+        &self,
+    ) -> Result<Vec<(&'a DatabaseSettings, Arc<MigrationSet>)>, ProjectError> {
         let mut sets = self.project.load_all(self.databases.iter().copied())?;
         Ok(self
             .databases
@@ -39,13 +41,19 @@ impl<'a> Context<'a> {
 
     /// Every configured database's migrations, by name.
     pub fn load_every_database(&self) -> Result<BTreeMap<String, Arc<MigrationSet>>, ProjectError> {
-        self.project.load_all(self.project.settings.databases.values())
+        self.project
+            .load_all(self.project.settings.databases.values())
     }
 
     /// How to connect to `database`; an error when it has no URL.
-    pub fn backend_options(&self, database: &DatabaseSettings) -> Result<BackendOptions, ConfigError> {
+    pub fn backend_options(
+        &self,
+        database: &DatabaseSettings,
+    ) -> Result<BackendOptions, ConfigError> {
         Ok(BackendOptions {
-            url: database.require_url(self.project.settings.origin())?.clone(),
+            url: database
+                .require_url(self.project.settings.origin())?
+                .clone(),
             version_table: database.version_table.clone(),
             history_table: database.history_table.clone(),
             connect_timeout: database.connect_timeout,

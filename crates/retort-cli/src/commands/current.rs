@@ -23,18 +23,28 @@ pub async fn current(context: &Context<'_>) -> anyhow::Result<Outcome> {
         context.heading(database);
         if verbose {
             let url = context.backend_options(database)?.url;
-            context.printer.data(format!("Current revision(s) for {url}:"));
+            context
+                .printer
+                .data(format!("Current revision(s) for {url}:"));
         }
         for id in &current {
-            let marks = Marks { current: false, edited: edited.contains(id) };
+            let marks = Marks {
+                current: false,
+                edited: edited.contains(id),
+            };
             if verbose {
                 context.printer.data(render::log_entry(&set, id, marks));
             } else {
-                context.printer.data(render::revision_line(&set, id, LineParts::CURRENT, marks));
+                context
+                    .printer
+                    .data(render::revision_line(&set, id, LineParts::CURRENT, marks));
             }
         }
         for id in &edited {
-            let path = set.migration(id).map(|migration| migration.path.as_str()).unwrap_or_default();
+            let path = set
+                .migration(id)
+                .map(|migration| migration.path.as_str())
+                .unwrap_or_default();
             context.printer.warning(format!(
                 "database '{}': revision {id} ({path}) was edited after it was applied; restore it, or add a new migration",
                 database.name

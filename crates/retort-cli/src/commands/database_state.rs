@@ -35,12 +35,20 @@ impl DatabaseState {
 }
 
 /// Connects to `database` and reads its rows and checksums.
-pub async fn read_state(context: &Context<'_>, database: &DatabaseSettings) -> anyhow::Result<DatabaseState> {
+pub async fn read_state(
+    context: &Context<'_>,
+    database: &DatabaseSettings,
+) -> anyhow::Result<DatabaseState> {
     let in_database = || format!("database '{}'", database.name);
     let options = context.backend_options(database)?;
-    let mut backend = retort_db::connect(&options).await.with_context(in_database)?;
+    let mut backend = retort_db::connect(&options)
+        .await
+        .with_context(in_database)?;
     let rows = backend.read_rows().await.with_context(in_database)?;
-    let checksums = backend.applied_checksums().await.with_context(in_database)?;
+    let checksums = backend
+        .applied_checksums()
+        .await
+        .with_context(in_database)?;
     backend.close().await.with_context(in_database)?;
     Ok(DatabaseState { rows, checksums })
 }

@@ -19,5 +19,12 @@ pub async fn downgrade(context: &Context<'_>, args: &DowngradeArgs) -> anyhow::R
         });
     }
     offline::refuse_range(&args.target)?;
-    online::run(context, Command::Downgrade { target: args.target.clone() }, false).await
+    online::run(
+        context,
+        Command::Downgrade {
+            target: args.target.clone(),
+        },
+        false,
+    )
+    .await
 }

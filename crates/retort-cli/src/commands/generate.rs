@@ -8,7 +8,9 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use chrono::{SecondsFormat, Utc};
-use retort_core::{LoadError, MigrationSet, RevisionError, RevisionMap, SourceFile, validate_revision_id};
+use retort_core::{
+    LoadError, MigrationSet, RevisionError, RevisionMap, SourceFile, validate_revision_id,
+};
 
 use crate::args::NewRevisionArgs;
 use crate::commands::context::Context;
@@ -37,25 +39,44 @@ pub struct NewRevision {
 #[non_exhaustive]
 pub enum GenerateError {
     #[error("{command} acts on exactly one database; pass --db NAME (configured: {})", configured.join(", "))]
-    NeedOneDatabase { command: &'static str, configured: Vec<String> },
+    NeedOneDatabase {
+        command: &'static str,
+        configured: Vec<String>,
+    },
     #[error(
         "database '{database}': multiple heads are present ({}); please specify the head revision on which the new revision should be based, or perform a merge: retort merge --db {database} heads -m \"merge heads\"",
         heads.join(", ")
     )]
-    MultipleHeads { database: String, heads: Vec<String> },
+    MultipleHeads {
+        database: String,
+        heads: Vec<String>,
+    },
     #[error(
         "database '{database}': revision {revision} is not a head revision; please specify --splice to create a new branch from this revision"
     )]
     NotAHead { database: String, revision: String },
     #[error("database '{database}': duplicate head revisions specified ({})", revisions.join(", "))]
-    DuplicateParents { database: String, revisions: Vec<String> },
+    DuplicateParents {
+        database: String,
+        revisions: Vec<String>,
+    },
     #[error("database '{database}': revision id '{id}' is already used by {path}")]
-    RevisionExists { database: String, id: String, path: String },
+    RevisionExists {
+        database: String,
+        id: String,
+        path: String,
+    },
     #[error("the message must be one line: it is written to the '-- message:' header")]
     MultilineMessage,
     #[error("--depends-on '{entry}': database '{other}' is not configured (configured: {})", configured.join(", "))]
-    UnknownDependencyDatabase { entry: String, other: String, configured: Vec<String> },
-    #[error("--depends-on '{entry}': '{database}' is the database of the new revision; name the revision without '{database}:'")]
+    UnknownDependencyDatabase {
+        entry: String,
+        other: String,
+        configured: Vec<String>,
+    },
+    #[error(
+        "--depends-on '{entry}': '{database}' is the database of the new revision; name the revision without '{database}:'"
+    )]
     OwnDatabaseDependency { entry: String, database: String },
     #[error("--depends-on '{entry}' names no revision")]
     DependsOnBase { entry: String },
@@ -81,12 +102,18 @@ impl NewRevision {
     pub fn render(&self) -> String {
         let mut text = String::new();
         text.push_str(&header_line("revision", &self.id));
-        text.push_str(&header_line("down_revision", &self.down_revisions.join(", ")));
+        text.push_str(&header_line(
+            "down_revision",
+            &self.down_revisions.join(", "),
+        ));
         if !self.depends_on.is_empty() {
             text.push_str(&header_line("depends_on", &self.depends_on.join(", ")));
         }
         if !self.branch_labels.is_empty() {
-            text.push_str(&header_line("branch_labels", &self.branch_labels.join(", ")));
+            text.push_str(&header_line(
+                "branch_labels",
+                &self.branch_labels.join(", "),
+            ));
         }
         text.push_str(&header_line("message", &self.message));
         text.push_str(&header_line("created", &self.created));
@@ -96,7 +123,10 @@ impl NewRevision {
 }
 
 /// The one database `revision` and `merge` act on: the only one selected.
-pub fn single_database<'a>(context: &Context<'a>, command: &'static str) -> Result<&'a DatabaseSettings, GenerateError> {
+pub fn single_database<'a>(
+    context: &Context<'a>,
+    command: &'static str,
+) -> Result<&'a DatabaseSettings, GenerateError> {
     match context.databases.as_slice() {
         [database] => Ok(*database),
         _ => Err(GenerateError::NeedOneDatabase {
@@ -108,13 +138,21 @@ pub fn single_database<'a>(context: &Context<'a>, command: &'static str) -> Resu
 
 /// The revisions `spec` names as parents (`base` names none), with Alembic's message when
 /// `head` is ambiguous.
-pub fn resolve_parents(database: &DatabaseSettings, map: &RevisionMap, spec: &str) -> anyhow::Result<Vec<String>> {
+pub fn resolve_parents(
+    database: &DatabaseSettings,
+    map: &RevisionMap,
+    spec: &str,
+) -> anyhow::Result<Vec<String>> {
     match map.resolve(spec) {
         Ok(parents) => Ok(parents),
-        Err(RevisionError::MultipleHeads { heads, .. }) => {
-            Err(GenerateError::MultipleHeads { database: database.name.clone(), heads }.into())
+        Err(RevisionError::MultipleHeads { heads, .. }) => Err(GenerateError::MultipleHeads {
+            database: database.name.clone(),
+            heads,
         }
-        Err(error) => Err(anyhow::Error::new(error).context(format!("database '{}'", database.name))),
+        .into()),
+        Err(error) => {
+            Err(anyhow::Error::new(error).context(format!("database '{}'", database.name)))
+        }
     }
 }
 
@@ -128,14 +166,22 @@ pub fn check_parents(
     let mut seen: Vec<&String> = Vec::new();
     for parent in parents {
         if seen.contains(&parent) {
-            return Err(GenerateError::DuplicateParents { database: database.name.clone(), revisions: parents.to_vec() });
+            return Err(GenerateError::DuplicateParents {
+                database: database.name.clone(),
+                revisions: parents.to_vec(),
+            });
         }
         seen.push(parent);
     }
-    if !splice {
-        if let Some(parent) = parents.iter().find(|parent| map.info(parent).is_some_and(|info| !info.is_head)) {
-            return Err(GenerateError::NotAHead { database: database.name.clone(), revision: parent.clone() });
-        }
+    if !splice
+        && let Some(parent) = parents
+            .iter()
+            .find(|parent| map.info(parent).is_some_and(|info| !info.is_head))
+    {
+        return Err(GenerateError::NotAHead {
+            database: database.name.clone(),
+            revision: parent.clone(),
+        });
     }
     Ok(())
 }
@@ -186,7 +232,11 @@ pub fn new_revision(
 /// Writes `new` into the database's `versions/`: checked by loading it with the existing files
 /// first, written to a temporary file and renamed into place, then loaded again from disk.
 /// Prints `Generating <path> ... done`.
-pub fn write_revision(context: &Context<'_>, database: &DatabaseSettings, new: &NewRevision) -> anyhow::Result<()> {
+pub fn write_revision(
+    context: &Context<'_>,
+    database: &DatabaseSettings,
+    new: &NewRevision,
+) -> anyhow::Result<()> {
     let project = context.project;
     let path = database.versions.join(new.file_name());
     let shown = project.display(&path);
@@ -195,14 +245,24 @@ pub fn write_revision(context: &Context<'_>, database: &DatabaseSettings, new: &
     }
     let content = new.render();
     let mut files = project.read_versions(database)?;
-    files.push(SourceFile { path: shown.clone(), bytes: content.clone().into_bytes() });
+    files.push(SourceFile {
+        path: shown.clone(),
+        bytes: content.clone().into_bytes(),
+    });
     files.sort_by(|left, right| left.path.cmp(&right.path));
     MigrationSet::load(files).map_err(|errors| GenerateError::WouldNotLoad { errors })?;
-    write_new_file(&database.versions, &path, content.as_bytes())
-        .map_err(|source| GenerateError::Write { path: shown.clone(), source })?;
-    project
-        .load_migrations(database)
-        .with_context(|| format!("{shown} was written, but the versions of database '{}' no longer load", database.name))?;
+    write_new_file(&database.versions, &path, content.as_bytes()).map_err(|source| {
+        GenerateError::Write {
+            path: shown.clone(),
+            source,
+        }
+    })?;
+    project.load_migrations(database).with_context(|| {
+        format!(
+            "{shown} was written, but the versions of database '{}' no longer load",
+            database.name
+        )
+    })?;
     context.printer.data(format!("Generating {shown} ... done"));
     Ok(())
 }
@@ -210,8 +270,10 @@ pub fn write_revision(context: &Context<'_>, database: &DatabaseSettings, new: &
 /// Alembic's slug: the `\w+` words of the message, lowercased, joined by `_`; past 40
 /// characters it is cut at the last `_` within them and ends with `_`.
 pub fn slug(message: &str) -> String {
-    let words: Vec<&str> =
-        message.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|word| !word.is_empty()).collect();
+    let words: Vec<&str> = message
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|word| !word.is_empty())
+        .collect();
     let slug = words.join("_").to_lowercase();
     if slug.chars().count() <= SLUG_MAX_CHARS {
         return slug;
@@ -227,18 +289,26 @@ pub fn slug(message: &str) -> String {
 /// A new revision id: the last 12 hex digits of a UUID v4 (Alembic's `uuid4().hex[-12:]`).
 pub fn generate_id() -> String {
     let hex = uuid::Uuid::new_v4().simple().to_string();
-    hex.chars().skip(hex.len().saturating_sub(GENERATED_ID_CHARS)).collect()
+    hex.chars()
+        .skip(hex.len().saturating_sub(GENERATED_ID_CHARS))
+        .collect()
 }
 
 /// `-- key: value`, or `-- key:` for an empty value (no trailing space).
 fn header_line(key: &str, value: &str) -> String {
-    if value.is_empty() { format!("-- {key}:\n") } else { format!("-- {key}: {value}\n") }
+    if value.is_empty() {
+        format!("-- {key}:\n")
+    } else {
+        format!("-- {key}: {value}\n")
+    }
 }
 
 /// Writes a temporary file in `directory`, syncs it, and renames it to `path`, failing rather
 /// than replacing a file that appeared there meanwhile.
 fn write_new_file(directory: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = tempfile::Builder::new().prefix(".retort-new-").tempfile_in(directory)?;
+    let mut file = tempfile::Builder::new()
+        .prefix(".retort-new-")
+        .tempfile_in(directory)?;
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
     file.persist_noclobber(path).map_err(|error| error.error)?;
@@ -265,7 +335,11 @@ mod tests {
     fn generated_ids_are_twelve_lowercase_hex_digits() {
         let id = generate_id();
         assert_eq!(id.len(), 12);
-        assert!(id.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()), "{id}");
+        assert!(
+            id.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+            "{id}"
+        );
     }
 
     #[test]

@@ -14,12 +14,23 @@ pub fn heads(context: &Context<'_>, args: &HeadsArgs) -> anyhow::Result<Outcome>
     for (database, set) in context.load_selected()? {
         context.heading(database);
         let map = set.map();
-        let heads = if args.resolve_dependencies { map.real_heads() } else { map.heads() };
+        let heads = if args.resolve_dependencies {
+            map.real_heads()
+        } else {
+            map.heads()
+        };
         for id in heads {
             if verbose {
-                context.printer.data(render::log_entry(&set, id, Marks::default()));
+                context
+                    .printer
+                    .data(render::log_entry(&set, id, Marks::default()));
             } else {
-                context.printer.data(render::revision_line(&set, id, LineParts::HEADS, Marks::default()));
+                context.printer.data(render::revision_line(
+                    &set,
+                    id,
+                    LineParts::HEADS,
+                    Marks::default(),
+                ));
             }
         }
     }

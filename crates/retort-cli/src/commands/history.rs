@@ -19,21 +19,32 @@ pub async fn history(context: &Context<'_>, args: &HistoryArgs) -> anyhow::Resul
         Some(range) => HistoryRange::parse(range)?,
         None => HistoryRange::default(),
     };
-    let range_names_current = [&range.start, &range.end].into_iter().any(|end| end.as_deref() == Some(CURRENT));
+    let range_names_current = [&range.start, &range.end]
+        .into_iter()
+        .any(|end| end.as_deref() == Some(CURRENT));
     let needs_rows = args.indicate_current || range_names_current;
     let verbose = context.printer.verbosity() == Verbosity::Verbose;
     for (database, set) in context.load_selected()? {
         let in_database = || format!("database '{}'", database.name);
-        let rows = if needs_rows { read_state(context, database).await?.rows } else { Vec::new() };
+        let rows = if needs_rows {
+            read_state(context, database).await?.rows
+        } else {
+            Vec::new()
+        };
         set.map().check_rows(&rows).with_context(in_database)?;
         let walk = set.map().history(&range, &rows).with_context(in_database)?;
         context.heading(database);
         for id in walk {
-            let marks = Marks { current: args.indicate_current && rows.iter().any(|row| row == id), edited: false };
+            let marks = Marks {
+                current: args.indicate_current && rows.iter().any(|row| row == id),
+                edited: false,
+            };
             if verbose {
                 context.printer.data(render::log_entry(&set, id, marks));
             } else {
-                context.printer.data(render::revision_line(&set, id, LineParts::HISTORY, marks));
+                context
+                    .printer
+                    .data(render::revision_line(&set, id, LineParts::HISTORY, marks));
             }
         }
     }

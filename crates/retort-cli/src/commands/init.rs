@@ -12,7 +12,8 @@ use crate::paths::display_path;
 use crate::printer::Printer;
 use crate::settings::{self, ConfigLocation};
 
-const CARGO_TOML_TEMPLATE: &str = include_str!("../../templates/migration-crate/Cargo.toml.template");
+const CARGO_TOML_TEMPLATE: &str =
+    include_str!("../../templates/migration-crate/Cargo.toml.template");
 const BUILD_RS_TEMPLATE: &str = include_str!("../../templates/migration-crate/build.rs.template");
 const LIB_RS_TEMPLATE: &str = include_str!("../../templates/migration-crate/lib.rs.template");
 
@@ -20,7 +21,9 @@ const LIB_RS_TEMPLATE: &str = include_str!("../../templates/migration-crate/lib.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum InitError {
-    #[error("invalid database name '{name}'; expected a lowercase letter, then lowercase letters, digits and '_'")]
+    #[error(
+        "invalid database name '{name}'; expected a lowercase letter, then lowercase letters, digits and '_'"
+    )]
     InvalidName { name: String },
     #[error("database '{name}' is already configured in {config}")]
     AlreadyConfigured { name: String, config: String },
@@ -42,10 +45,17 @@ pub struct InitEnvironment<'a> {
     pub variable: &'a dyn Fn(&str) -> Option<String>,
 }
 
-pub fn init(environment: &InitEnvironment<'_>, args: &InitArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn init(
+    environment: &InitEnvironment<'_>,
+    args: &InitArgs,
+    printer: &Printer,
+) -> anyhow::Result<Outcome> {
     let name = args.name.as_str();
     if !is_valid_new_name(name) {
-        return Err(InitError::InvalidName { name: name.to_owned() }.into());
+        return Err(InitError::InvalidName {
+            name: name.to_owned(),
+        }
+        .into());
     }
     let location = settings::find_config(environment.current_dir, environment.explicit_config)
         .unwrap_or_else(|location_to_create| location_to_create);
@@ -53,22 +63,38 @@ pub fn init(environment: &InitEnvironment<'_>, args: &InitArgs, printer: &Printe
     if config_exists {
         let settings = settings::load(&location, environment.env_name, environment.variable)?;
         if settings.databases.contains_key(name) {
-            return Err(InitError::AlreadyConfigured { name: name.to_owned(), config: settings.origin().to_string() }.into());
+            return Err(InitError::AlreadyConfigured {
+                name: name.to_owned(),
+                config: settings.origin().to_string(),
+            }
+            .into());
         }
     }
     let crate_directory = location.root.join("databases").join(name);
     let show = |path: &Path| display_path(&location.root, path);
     if crate_directory.exists() {
-        return Err(InitError::AlreadyExists { path: show(&crate_directory) }.into());
+        return Err(InitError::AlreadyExists {
+            path: show(&crate_directory),
+        }
+        .into());
     }
     let versions = crate_directory.join("versions");
     create_directory(&versions, &show)?;
     printer.data(format!("Creating directory {} ... done", show(&versions)));
     write_new(&versions.join(".gitkeep"), "", &show)?;
     let files = [
-        (crate_directory.join("Cargo.toml"), fill(CARGO_TOML_TEMPLATE, name)),
-        (crate_directory.join("build.rs"), BUILD_RS_TEMPLATE.to_owned()),
-        (crate_directory.join("src").join("lib.rs"), fill(LIB_RS_TEMPLATE, name)),
+        (
+            crate_directory.join("Cargo.toml"),
+            fill(CARGO_TOML_TEMPLATE, name),
+        ),
+        (
+            crate_directory.join("build.rs"),
+            BUILD_RS_TEMPLATE.to_owned(),
+        ),
+        (
+            crate_directory.join("src").join("lib.rs"),
+            fill(LIB_RS_TEMPLATE, name),
+        ),
     ];
     for (path, content) in &files {
         if let Some(parent) = path.parent() {
@@ -78,7 +104,10 @@ pub fn init(environment: &InitEnvironment<'_>, args: &InitArgs, printer: &Printe
         printer.data(format!("Generating {} ... done", show(path)));
     }
     add_to_config(&location, name, &show)?;
-    printer.data(format!("Adding [databases.{name}] to {} ... done", show(&location.path)));
+    printer.data(format!(
+        "Adding [databases.{name}] to {} ... done",
+        show(&location.path)
+    ));
     Ok(Outcome::Success)
 }
 
@@ -93,27 +122,45 @@ fn is_valid_new_name(name: &str) -> bool {
 /// The template with `{name}` and `{package}` (`NAME-migrations`, dashes for underscores).
 fn fill(template: &str, name: &str) -> String {
     let package = format!("{}-migrations", name.replace('_', "-"));
-    template.replace("{package}", &package).replace("{name}", name)
+    template
+        .replace("{package}", &package)
+        .replace("{name}", name)
 }
 
 fn create_directory(path: &Path, show: &dyn Fn(&Path) -> String) -> Result<(), InitError> {
-    fs::create_dir_all(path).map_err(|source| InitError::Write { path: show(path), source })
+    fs::create_dir_all(path).map_err(|source| InitError::Write {
+        path: show(path),
+        source,
+    })
 }
 
 /// Writes a file that must not exist yet.
 fn write_new(path: &Path, content: &str, show: &dyn Fn(&Path) -> String) -> Result<(), InitError> {
     let write = || -> io::Result<()> {
-        let mut file = fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)?;
         file.write_all(content.as_bytes())
     };
-    write().map_err(|source| InitError::Write { path: show(path), source })
+    write().map_err(|source| InitError::Write {
+        path: show(path),
+        source,
+    })
 }
 
 /// Appends the new database's table to the config file, creating the file if needed.
-fn add_to_config(location: &ConfigLocation, name: &str, show: &dyn Fn(&Path) -> String) -> Result<(), InitError> {
+fn add_to_config(
+    location: &ConfigLocation,
+    name: &str,
+    show: &dyn Fn(&Path) -> String,
+) -> Result<(), InitError> {
     let entry = format!("[databases.{name}]\nurl = \"sqlite:data/{name}.db\"\n");
     let path: &PathBuf = &location.path;
-    let error = |source| InitError::Write { path: show(path), source };
+    let error = |source| InitError::Write {
+        path: show(path),
+        source,
+    };
     let existing = match fs::read_to_string(path) {
         Ok(existing) => existing,
         Err(source) if source.kind() == io::ErrorKind::NotFound => String::new(),
@@ -128,8 +175,13 @@ fn add_to_config(location: &ConfigLocation, name: &str, show: &dyn Fn(&Path) -> 
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent).map_err(error)?;
     }
-    let mut file = fs::OpenOptions::new().create(true).append(true).open(path).map_err(error)?;
-    file.write_all(format!("{separator}{entry}").as_bytes()).map_err(error)
+    let mut file = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(error)?;
+    file.write_all(format!("{separator}{entry}").as_bytes())
+        .map_err(error)
 }
 
 #[cfg(test)]
@@ -138,14 +190,20 @@ mod tests {
 
     #[test]
     fn package_names_use_dashes() {
-        assert!(fill(CARGO_TOML_TEMPLATE, "tool_registry").contains("name = \"tool-registry-migrations\""));
+        assert!(
+            fill(CARGO_TOML_TEMPLATE, "tool_registry")
+                .contains("name = \"tool-registry-migrations\"")
+        );
     }
 
     #[test]
     fn the_build_script_is_the_one_of_databases_app() {
         let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../databases/app/build.rs");
         if let Ok(shipped) = fs::read_to_string(shipped) {
-            assert_eq!(shipped, BUILD_RS_TEMPLATE, "update templates/migration-crate/build.rs.template");
+            assert_eq!(
+                shipped, BUILD_RS_TEMPLATE,
+                "update templates/migration-crate/build.rs.template"
+            );
         }
     }
 

@@ -25,12 +25,24 @@ pub enum OfflineError {
     #[error(
         "database '{database}': revision {revision} ({path}) has no downgrade section, so it is irreversible and the downgrade cannot pass it"
     )]
-    Irreversible { database: String, revision: String, path: String },
+    Irreversible {
+        database: String,
+        revision: String,
+        path: String,
+    },
     #[error(
         "database '{database}': revision {revision} ({path}) has no {section} section for {dialect}; add '-- {section} {dialect}' or a plain '-- {section}' section"
     )]
-    MissingSection { database: String, revision: String, path: String, section: &'static str, dialect: Dialect },
-    #[error("database '{database}': the plan names revision {revision}, which has no migration file")]
+    MissingSection {
+        database: String,
+        revision: String,
+        path: String,
+        section: &'static str,
+        dialect: Dialect,
+    },
+    #[error(
+        "database '{database}': the plan names revision {revision}, which has no migration file"
+    )]
     UnknownRevision { database: String, revision: String },
 }
 
@@ -40,7 +52,9 @@ pub fn split_range(target: &str) -> Result<Option<(&str, &str)>, OfflineError> {
         return Ok(None);
     };
     if end.is_empty() || end.contains(':') {
-        return Err(OfflineError::BadRange { range: target.to_owned() });
+        return Err(OfflineError::BadRange {
+            range: target.to_owned(),
+        });
     }
     Ok(Some((start, end)))
 }
@@ -56,7 +70,9 @@ pub fn start_rows(set: &MigrationSet, start: Option<&str>) -> Result<Vec<String>
 /// An error when `target` is a range: ranges need `--sql`.
 pub fn refuse_range(target: &str) -> Result<(), RevisionError> {
     if target.contains(':') {
-        return Err(RevisionError::RangeNotAllowed { range: target.to_owned() });
+        return Err(RevisionError::RangeNotAllowed {
+            range: target.to_owned(),
+        });
     }
     Ok(())
 }
@@ -71,7 +87,10 @@ pub fn print_scripts(
     for (database, set) in context.load_selected()? {
         let dialect = context.backend_options(database)?.url.dialect();
         let plan = plan_for(&set).with_context(|| format!("database '{}'", database.name))?;
-        scripts.push((database.name.clone(), render_plan(database, &set, &plan, dialect)?));
+        scripts.push((
+            database.name.clone(),
+            render_plan(database, &set, &plan, dialect)?,
+        ));
     }
     let several = scripts.len() > 1;
     for (name, script) in scripts {
@@ -95,22 +114,44 @@ fn render_plan(
         let (sql, transactional) = match &step.action {
             Action::Upgrade(revision) => {
                 let migration = migration(database, set, revision)?;
-                (Some(section_sql(database, migration, Direction::Up, dialect)?), migration.transaction)
+                (
+                    Some(section_sql(database, migration, Direction::Up, dialect)?),
+                    migration.transaction,
+                )
             }
             Action::Downgrade(revision) => {
                 let migration = migration(database, set, revision)?;
-                (Some(section_sql(database, migration, Direction::Down, dialect)?), migration.transaction)
+                (
+                    Some(section_sql(database, migration, Direction::Down, dialect)?),
+                    migration.transaction,
+                )
             }
             Action::Stamp(_) => (None, true),
         };
-        steps.push(OfflineStep { step, sql, transactional });
+        steps.push(OfflineStep {
+            step,
+            sql,
+            transactional,
+        });
     }
-    Ok(render_offline(dialect, &database.version_table, plan.start_rows.is_empty(), &steps))
+    Ok(render_offline(
+        dialect,
+        &database.version_table,
+        plan.start_rows.is_empty(),
+        &steps,
+    ))
 }
 
-fn migration<'a>(database: &DatabaseSettings, set: &'a MigrationSet, revision: &str) -> Result<&'a Migration, OfflineError> {
+fn migration<'a>(
+    database: &DatabaseSettings,
+    set: &'a MigrationSet,
+    revision: &str,
+) -> Result<&'a Migration, OfflineError> {
     set.migration(revision)
-        .ok_or_else(|| OfflineError::UnknownRevision { database: database.name.clone(), revision: revision.to_owned() })
+        .ok_or_else(|| OfflineError::UnknownRevision {
+            database: database.name.clone(),
+            revision: revision.to_owned(),
+        })
 }
 
 /// The SQL of one direction of a migration for `dialect`, or why there is none.
@@ -131,13 +172,15 @@ fn section_sql<'a>(
             path: migration.path.clone(),
         });
     };
-    sections.for_dialect(dialect).ok_or_else(|| OfflineError::MissingSection {
-        database: database.name.clone(),
-        revision: migration.revision.id.clone(),
-        path: migration.path.clone(),
-        section,
-        dialect,
-    })
+    sections
+        .for_dialect(dialect)
+        .ok_or_else(|| OfflineError::MissingSection {
+            database: database.name.clone(),
+            revision: migration.revision.id.clone(),
+            path: migration.path.clone(),
+            section,
+            dialect,
+        })
 }
 
 #[cfg(test)]

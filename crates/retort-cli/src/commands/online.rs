@@ -12,13 +12,24 @@ use crate::settings::DatabaseSettings;
 /// Runs `command` on the selected databases. Every configured database's migrations are
 /// loaded (cross-database dependencies are checked against them); the unselected ones that
 /// have a URL are passed as external databases, whose rows the run reads but never changes.
-pub async fn run(context: &Context<'_>, command: Command, keep_going: bool) -> anyhow::Result<Outcome> {
+pub async fn run(
+    context: &Context<'_>,
+    command: Command,
+    keep_going: bool,
+) -> anyhow::Result<Outcome> {
     let all_sets = context.load_every_database()?;
-    let is_selected = |name: &str| context.databases.iter().any(|database| database.name == name);
+    let is_selected = |name: &str| {
+        context
+            .databases
+            .iter()
+            .any(|database| database.name == name)
+    };
     let mut databases = Vec::new();
     let mut external = Vec::new();
     for (name, migrations) in &all_sets {
-        let Some(settings) = context.project.settings.databases.get(name) else { continue };
+        let Some(settings) = context.project.settings.databases.get(name) else {
+            continue;
+        };
         let target = |settings: &DatabaseSettings| -> anyhow::Result<DatabaseTarget> {
             Ok(DatabaseTarget {
                 name: name.clone(),

@@ -35,10 +35,15 @@ fn resolve_dependency(
     entry: &str,
 ) -> anyhow::Result<String> {
     let Some((other_name, revision)) = entry.split_once(':') else {
-        return resolve_keeping_label(set, entry, entry).with_context(|| format!("database '{}'", database.name));
+        return resolve_keeping_label(set, entry, entry)
+            .with_context(|| format!("database '{}'", database.name));
     };
     if other_name == database.name {
-        return Err(GenerateError::OwnDatabaseDependency { entry: entry.to_owned(), database: database.name.clone() }.into());
+        return Err(GenerateError::OwnDatabaseDependency {
+            entry: entry.to_owned(),
+            database: database.name.clone(),
+        }
+        .into());
     }
     let settings = &context.project.settings;
     let Some(other) = settings.databases.get(other_name) else {
@@ -50,7 +55,8 @@ fn resolve_dependency(
         .into());
     };
     let other_set = context.project.load_migrations(other)?;
-    let resolved = resolve_keeping_label(&other_set, revision, entry).with_context(|| format!("database '{other_name}'"))?;
+    let resolved = resolve_keeping_label(&other_set, revision, entry)
+        .with_context(|| format!("database '{other_name}'"))?;
     Ok(format!("{other_name}:{resolved}"))
 }
 
@@ -58,8 +64,14 @@ fn resolve_dependency(
 /// that revision carries.
 fn resolve_keeping_label(set: &MigrationSet, spec: &str, entry: &str) -> anyhow::Result<String> {
     let Some(id) = set.map().resolve_one(spec)? else {
-        return Err(GenerateError::DependsOnBase { entry: entry.to_owned() }.into());
+        return Err(GenerateError::DependsOnBase {
+            entry: entry.to_owned(),
+        }
+        .into());
     };
-    let is_label = set.map().info(&id).is_some_and(|info| info.labels.contains(&spec));
+    let is_label = set
+        .map()
+        .info(&id)
+        .is_some_and(|info| info.labels.contains(&spec));
     Ok(if is_label { spec.to_owned() } else { id })
 }

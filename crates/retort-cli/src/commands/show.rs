@@ -17,11 +17,15 @@ pub async fn show(context: &Context<'_>, args: &ShowArgs) -> anyhow::Result<Outc
             set.map().check_rows(&rows).with_context(in_database)?;
             rows
         } else {
-            set.map().resolve(&args.revision).with_context(in_database)?
+            set.map()
+                .resolve(&args.revision)
+                .with_context(in_database)?
         };
         context.heading(database);
         for id in ids {
-            context.printer.data(render::log_entry(&set, &id, Marks::default()));
+            context
+                .printer
+                .data(render::log_entry(&set, &id, Marks::default()));
         }
     }
     Ok(Outcome::Success)

@@ -22,7 +22,15 @@ pub async fn stamp(context: &Context<'_>, args: &StampArgs) -> anyhow::Result<Ou
     for target in &args.targets {
         offline::refuse_range(target)?;
     }
-    online::run(context, Command::Stamp { targets: args.targets.clone(), purge: args.purge }, false).await
+    online::run(
+        context,
+        Command::Stamp {
+            targets: args.targets.clone(),
+            purge: args.purge,
+        },
+        false,
+    )
+    .await
 }
 
 /// Alembic's `stamp --sql` targets: each may carry a `START:` prefix, and all prefixes given

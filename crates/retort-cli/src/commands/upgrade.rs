@@ -20,5 +20,12 @@ pub async fn upgrade(context: &Context<'_>, args: &UpgradeArgs) -> anyhow::Resul
         });
     }
     offline::refuse_range(&args.target)?;
-    online::run(context, Command::Upgrade { target: args.target.clone() }, args.keep_going).await
+    online::run(
+        context,
+        Command::Upgrade {
+            target: args.target.clone(),
+        },
+        args.keep_going,
+    )
+    .await
 }

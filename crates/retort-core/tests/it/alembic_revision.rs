@@ -500,12 +500,21 @@ fn graph_with_cycle_test_cycles() {
 }
 
 /// alembic tests/test_revision.py GraphWithCycleTest.test_revision_map_simple_dep_cycle,
-/// test_revision_map_upper_simple_dep_cycle
+/// test_revision_map_extra_simple_dep_cycle, test_revision_map_lower_simple_dep_cycle,
+/// test_revision_map_upper_simple_dep_cycle.
+///
+/// FAILS (discrepancy reported to the lead): the expected ids are what Alembic 1.20.1 reports.
+/// In the lower and upper graphs there is no real base (lower: `a` has a dependency) or no real
+/// head (upper: `c` depends on `e`), so Alembic names every revision (`a, b, c, d, e`); retort
+/// runs its strongly-connected-components pass first and names only the loop. Alembic's test
+/// regex happens to accept any subset of the ids, the real message does not vary.
 #[test]
 fn graph_with_cycle_test_dependency_cycles() {
     let cycle =
         |ids: &[&str]| format!("error: {:?}", RevisionError::DependencyCycle { ids: ids.iter().map(|id| (*id).to_owned()).collect() });
     check("a(;c) b(a) c(b)", "heads", &cycle(&["a", "b", "c"]));
+    check("a(;c) b(a) c(b) d e(d)", "heads", &cycle(&["a", "b", "c"]));
+    check("a(;c) b(a) c(b) d(c) e(d)", "heads", &cycle(&["a", "b", "c", "d", "e"]));
     check("a b(a) c(b;e) d(c) e(d)", "heads", &cycle(&["a", "b", "c", "d", "e"]));
 }
 
@@ -516,6 +525,13 @@ fn graph_with_cycle_test_dependency_cycles() {
 #[test]
 fn graph_with_cycle_test_cycle_alembic_misses() {
     check("a b(a,d) c(b) d(c) e(c)", "heads", &format!("error: {:?}", RevisionError::Cycle { ids: vec!["b".into(), "c".into(), "d".into()] }));
+    // The same through depends_on: with a real head `f` and a real base `a`, Alembic's
+    // dependency reachability test passes and it builds the map (heads `f`).
+    check(
+        "a b(a) c(b;e) d(c) e(d) f(e)",
+        "heads",
+        &format!("error: {:?}", RevisionError::DependencyCycle { ids: vec!["c".into(), "d".into(), "e".into()] }),
+    );
 }
 
 /// alembic tests/test_revision.py NormalizedDownRevTest.test_normalized_down_revisions,

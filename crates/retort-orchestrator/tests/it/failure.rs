@@ -89,3 +89,55 @@ async fn keep_going_lets_independent_databases_carry_on() {
     assert_eq!(version_rows(&databases.path("zeta")).await, strings(&["s1"]));
     assert_eq!(user_tables(&databases.path("search")).await, Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn a_lock_held_elsewhere_fails_the_database_after_its_timeout_and_is_left_alone() {
+    let databases = TestDatabases::new();
+    let target = || {
+        let mut target = databases.target("tool_registry", &tool_registry_files(), &[]);
+        target.lock_timeout = std::time::Duration::from_millis(200);
+        target
+    };
+    let mut other_runner = match retort_db::connect(&target().backend).await {
+        Ok(backend) => backend,
+        Err(error) => panic!("{error}"),
+    };
+    let other_holder = retort_db::LockHolder::for_this_process("other-run");
+    if let Err(error) = other_runner.ensure_tables().await {
+        panic!("{error}");
+    }
+    if let Err(error) = other_runner.lock(&other_holder, std::time::Duration::from_secs(5)).await {
+        panic!("{error}");
+    }
+
+    let (result, events) = run_collecting(request(upgrade_heads(), vec![target()], Vec::new())).await;
+    let report = match result {
+        Ok(report) => report,
+        Err(error) => panic!("run refused: {error}"),
+    };
+    assert_eq!(report.databases[0].outcome, DatabaseOutcome::Failed);
+    assert_eq!(report.databases[0].steps_run, 0);
+    assert_eq!(report.databases[0].failed_revision, None);
+    let error = report.databases[0].error.clone().unwrap_or_default();
+    assert!(error.contains("other-run"), "{error}");
+    assert_eq!(
+        events,
+        [
+            Event::RunStarted { run_id: "run-1".to_owned(), databases: strings(&["tool_registry"]) },
+            Event::DatabaseFinished { database: "tool_registry".to_owned(), now: Vec::new() },
+            Event::RunFinished { run_id: "run-1".to_owned(), ok: false },
+        ]
+    );
+    assert_eq!(version_rows(&databases.path("tool_registry")).await, Vec::<String>::new());
+
+    // The other runner still holds its lock; once it lets go, a run goes through.
+    if let Err(error) = other_runner.unlock().await {
+        panic!("{error}");
+    }
+    if let Err(error) = other_runner.close().await {
+        panic!("{error}");
+    }
+    let (result, _) = run_collecting(request(upgrade_heads(), vec![target()], Vec::new())).await;
+    assert!(result.is_ok_and(|report| report.is_success()));
+    assert_eq!(version_rows(&databases.path("tool_registry")).await, strings(&["t2"]));
+}
