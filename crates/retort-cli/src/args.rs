@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// retort: Alembic's migrations for every database of a repository.
+/// Alembic's migrations for every database of a repository
 #[derive(Debug, Parser)]
-#[command(name = "retort", version, about, propagate_version = true)]
+#[command(name = "retort", version, propagate_version = true)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -15,27 +15,30 @@ pub struct Cli {
     pub command: CommandArgs,
 }
 
+/// The help heading of the options every command takes.
+const GLOBAL: &str = "Global options";
+
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// The config file [default: config/retort.toml, found from the current directory upwards]
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
     /// Also read config/retort.<NAME>.toml over the base config
-    #[arg(long, global = true, value_name = "NAME", env = "RETORT_ENV")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "NAME", env = "RETORT_ENV")]
     pub env: Option<String>,
 
     /// Act on this database only (repeatable, or comma-separated) [default: every configured one]
-    #[arg(long = "db", global = true, value_name = "NAME", value_delimiter = ',')]
+    #[arg(long = "db", global = true, help_heading = GLOBAL, value_name = "NAME", value_delimiter = ',')]
     pub databases: Vec<String>,
 
     /// Print only data and errors
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(short, long, global = true, help_heading = GLOBAL, conflicts_with = "verbose")]
     pub quiet: bool,
 
     /// Print more: verbose revision blocks, every run event
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub verbose: bool,
 }
 
@@ -219,8 +222,10 @@ mod tests {
 
     #[test]
     fn databases_repeat_or_split_on_commas() {
+        let cli = Cli::try_parse_from(["retort", "--db", "b,a", "heads"]).expect("parses");
+        assert_eq!(cli.global.databases, ["b", "a"]);
         let cli =
-            Cli::try_parse_from(["retort", "--db", "b,a", "heads", "--db", "c"]).expect("parses");
-        assert_eq!(cli.global.databases, ["b", "a", "c"]);
+            Cli::try_parse_from(["retort", "heads", "--db", "b", "--db", "a"]).expect("parses");
+        assert_eq!(cli.global.databases, ["b", "a"]);
     }
 }

@@ -170,7 +170,7 @@ pub enum ConfigError {
     },
     #[error("no databases are configured in {origin}; add one with 'retort init NAME'")]
     NoDatabases { origin: Origin },
-    #[error("{} problems in the configuration:{}", problems.len(), problems.iter().map(|problem| format!("\n  {problem}")).collect::<String>())]
+    #[error("{} problems in the configuration:{}", problems.len(), problems.iter().map(|problem| format!("\n  {}", chain_text(problem))).collect::<String>())]
     Several { problems: Vec<ConfigError> },
 }
 
@@ -222,7 +222,8 @@ pub fn find_config(
     })
 }
 
-/// Reads and resolves the configuration at `location`, with the overlay for `env_name` and the
+/// Reads and resolves the configuration at `location`, with the overlay for `env_name` (an empty
+/// name is no environment, as an empty `RETORT_ENV` should be) and the
 /// process environment (`variable` looks a variable up; the binary passes `std::env::var`).
 pub fn load(
     location: &ConfigLocation,
@@ -230,11 +231,10 @@ pub fn load(
     variable: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Settings, ConfigError> {
     let mut files_read = vec![location.path.clone()];
-    if let Some(env_name) = env_name {
-        if env_name.is_empty()
-            || !env_name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    if let Some(env_name) = env_name.filter(|env_name| !env_name.is_empty()) {
+        if !env_name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
             return Err(ConfigError::InvalidEnvName {
                 name: env_name.to_owned(),
@@ -256,33 +256,42 @@ pub fn load(
     let raw: RawConfig = figment
         .extract()
         .map_err(|error| from_figment_errors(&location.root, &files_origin, error))?;
-    let mut problems = Vec::new();
     let configured: Vec<String> = raw.databases.keys().cloned().collect();
+    let resolver = DatabaseResolver {
+        location,
+        figment: &figment,
+        files_origin: &files_origin,
+        variable,
+        configured: &configured,
+    };
+    let mut problems = Vec::new();
     let mut databases = BTreeMap::new();
     for (name, raw_database) in raw.databases {
-        let resolved = DatabaseResolver {
-            location,
-            figment: &figment,
-            files_origin: &files_origin,
-            variable,
-            configured: &configured,
-        }
-        .resolve(&name, raw_database);
-        match resolved {
+        match resolver.resolve(&name, raw_database) {
             Ok(database) => {
                 databases.insert(name, database);
             }
             Err(mut errors) => problems.append(&mut errors),
         }
     }
-    match problems.len() {
-        0 => Ok(Settings {
+    match ConfigError::from_problems(problems) {
+        None => Ok(Settings {
             location: location.clone(),
             files_read,
             databases,
         }),
-        1 => Err(problems.remove(0)),
-        _ => Err(ConfigError::Several { problems }),
+        Some(error) => Err(error),
+    }
+}
+
+impl ConfigError {
+    /// One error for the problems found: `None` for none, the problem itself for one.
+    fn from_problems(mut problems: Vec<ConfigError>) -> Option<ConfigError> {
+        match problems.len() {
+            0 => None,
+            1 => problems.pop(),
+            _ => Some(ConfigError::Several { problems }),
+        }
     }
 }
 
@@ -577,14 +586,14 @@ fn check_toml_file(root: &Path, path: &Path) -> Result<(), ConfigError> {
 
 /// Turns figment's errors (it reports every one) into ours.
 fn from_figment_errors(root: &Path, files_origin: &Origin, error: figment::Error) -> ConfigError {
-    let mut problems: Vec<ConfigError> = error
+    let problems: Vec<ConfigError> = error
         .into_iter()
         .map(|error| from_figment_error(root, files_origin, error))
         .collect();
-    match problems.len() {
-        1 => problems.remove(0),
-        _ => ConfigError::Several { problems },
-    }
+    ConfigError::from_problems(problems).unwrap_or_else(|| ConfigError::Other {
+        origin: files_origin.clone(),
+        message: "the configuration could not be read".to_owned(),
+    })
 }
 
 fn from_figment_error(root: &Path, files_origin: &Origin, error: figment::Error) -> ConfigError {
@@ -633,6 +642,18 @@ fn origin_of_metadata<K: AsRef<str>>(
             Origin::Variable(format!("{ENV_PREFIX}{}", nested.join("__")))
         }
     }
+}
+
+/// An error and its sources joined with `: `, as `{:#}` prints a chain.
+fn chain_text(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 fn describe_unknown(names: &[String]) -> String {

@@ -121,6 +121,22 @@ fn api_test_get_revisions_heads_multiple() {
     check(TWO_HEADS, "resolve heads", "c1 c2");
 }
 
+/// The trap of spec §2.2 on an APITest-style graph: `b2` depends on `a1`, so `a1` is a versioned
+/// head but not a real head. `head` fails with two versioned heads while `heads` is the one real
+/// head (checked against Alembic's `get_revision` / `get_revisions`).
+#[test]
+fn api_test_effective_head() {
+    let graph = "a1 b1 b2(b1;a1)";
+    check(graph, "heads", "a1 b2");
+    check(graph, "real_heads", "b2");
+    check(
+        graph,
+        "resolve_one head",
+        &format!("error: {:?}", RevisionError::MultipleHeads { argument: "head".into(), heads: vec!["a1".into(), "b2".into()] }),
+    );
+    check(graph, "resolve heads", "b2");
+}
+
 /// alembic tests/test_revision.py APITest.test_iterate_tolerates_dupe_targets: Alembic iterates
 /// `("c", "c")` down to `a`, exclusive; a downgrade to `a` from two equal rows runs the same.
 #[test]

@@ -465,7 +465,7 @@ fn arbitrary_revisions() -> impl Strategy<Value = Vec<Revision>> {
     prop::collection::vec(revision, 0..8)
 }
 
-const CASES: u32 = 192;
+const CASES: u32 = 512;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: CASES, failure_persistence: None, max_shrink_iters: 8192, ..ProptestConfig::default() })]
@@ -529,30 +529,4 @@ proptest! {
             }
         }
     }
-}
-
-#[test]
-fn tmp_stats() {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
-    let mut runner = TestRunner::deterministic();
-    let (mut merges, mut bases, mut deps, mut labels, mut bp, mut n, mut rows, mut multirow, mut okstr, mut strs, mut labeldeps) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-    let mut eff = 0;
-    for _ in 0..2000 {
-        let (dag, moves, strings) = dag_and_strings().new_tree(&mut runner).unwrap().current();
-        let map = dag.map();
-        n += dag.revisions.len();
-        merges += dag.revisions.iter().filter(|r| r.down_revisions.len() > 1).count();
-        bases += map.bases().len();
-        bp += map.branch_points().len();
-        eff += map.heads().len() - map.real_heads().len();
-        deps += dag.revisions.iter().map(|r| r.depends_on.len()).sum::<usize>();
-        labeldeps += dag.revisions.iter().flat_map(|r| r.depends_on.iter()).filter(|d| d.starts_with("lb")).count();
-        labels += dag.labels().len();
-        let s = reach(&dag, &map, &moves);
-        rows += s.len();
-        if s.len() > 1 { multirow += 1; }
-        for st in &strings { strs += 1; if map.upgrade(&s, st).is_ok() || map.downgrade(&s, st).is_ok() { okstr += 1; } }
-    }
-    println!("revs {n} merges {merges} bases {bases} branchpoints {bp} deps {deps} (label {labeldeps}) labels {labels} effheads {eff} rows {rows} multirow {multirow} strings {strs} ok {okstr}");
 }

@@ -4,3 +4,5 @@ mod parser_props;
 mod graph_props;
 mod alembic_revision;
 mod alembic_traversal;
+mod alembic_oracle;
+mod zz_scratch_tmp;

@@ -1,0 +1,13 @@
+//! Integration tests of the `retort` binary: each test builds a project in a temporary
+//! directory (a `config/retort.toml`, `databases/<db>/versions/*.sql`, SQLite files under it),
+//! runs the binary there, and checks its exit code, stdout and stderr, and the databases.
+
+mod common;
+mod config;
+mod exit_codes;
+mod flow;
+mod generate;
+mod init;
+mod offline;
+mod read_only;
+mod run;
