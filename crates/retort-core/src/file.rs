@@ -125,7 +125,25 @@ pub struct Migration {
     pub header_lines: BTreeMap<String, usize>,
 }
 
+/// Why a migration has no SQL to run in some direction for some dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingSql {
+    /// The file has no downgrade section at all.
+    Irreversible,
+    /// The file has sections for that direction, but none plain and none for the dialect.
+    NoSectionForDialect,
+}
+
 impl Migration {
+    /// The SQL to run for `direction` on `dialect`: the dialect's own section, else the plain one.
+    pub fn sql(&self, direction: crate::plan::Direction, dialect: Dialect) -> Result<&str, MissingSql> {
+        let sections = match direction {
+            crate::plan::Direction::Up => &self.upgrade,
+            crate::plan::Direction::Down => self.downgrade.as_ref().ok_or(MissingSql::Irreversible)?,
+        };
+        sections.for_dialect(dialect).ok_or(MissingSql::NoSectionForDialect)
+    }
+
     /// The line of a header key, or 1 when the file does not have it.
     pub fn line_of(&self, key: &str) -> usize {
         self.header_lines.get(key).copied().unwrap_or(1)

@@ -19,7 +19,7 @@ mod stamp;
 mod target;
 
 pub use error::RevisionError;
-pub use file::{Dialect, ExternalDependency, Migration, ParseError, ParseErrorKind, Sections};
+pub use file::{Dialect, ExternalDependency, Migration, MissingSql, ParseError, ParseErrorKind, Sections};
 pub use graph::{RevisionInfo, RevisionMap};
 pub use history::HistoryRange;
 pub use plan::{Action, Direction, Plan, Step, VersionChange};

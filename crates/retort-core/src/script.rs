@@ -23,13 +23,9 @@ pub enum LoadError {
     Parse(#[from] ParseError),
     #[error("{path}:{line}: revision {id} is present more than once (also in {other_path}); give one of them a new id")]
     Duplicate { path: String, line: usize, id: String, other_path: String },
-    #[error("{path}:{line}: {source}")]
-    Graph {
-        path: String,
-        line: usize,
-        #[source]
-        source: RevisionError,
-    },
+    /// The graph error is part of the message (not a `#[source]`), so it prints once.
+    #[error("{path}:{line}: {problem}")]
+    Graph { path: String, line: usize, problem: RevisionError },
 }
 
 /// The migrations of one database and their revision map.
@@ -109,7 +105,7 @@ fn locate(migrations: &[Migration], by_id: &HashMap<String, usize>, error: Revis
     };
     let migration = revision.and_then(|id| by_id.get(id)).map(|&index| &migrations[index]).or(migrations.first());
     match migration {
-        Some(migration) => LoadError::Graph { path: migration.path.clone(), line: migration.line_of(key), source: error },
-        None => LoadError::Graph { path: "<no migrations>".to_owned(), line: 0, source: error },
+        Some(migration) => LoadError::Graph { path: migration.path.clone(), line: migration.line_of(key), problem: error },
+        None => LoadError::Graph { path: "<no migrations>".to_owned(), line: 0, problem: error },
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use retort_core::{Action, Dialect, Direction, MigrationSet, Plan, RevisionError, RevisionMap, Step};
+use retort_core::{Action, Dialect, Direction, MigrationSet, MissingSql, Plan, RevisionError, RevisionMap, Step};
 use retort_db::Backend;
 
 use crate::error::RunError;
@@ -93,20 +93,14 @@ pub(crate) fn step_sql<'set>(target: &'set DatabaseTarget, dialect: Dialect, ste
             source: RevisionError::UnknownRevision { id: revision.clone() },
         });
     };
-    let sections = match direction {
-        Direction::Up => Some(&migration.upgrade),
-        Direction::Down => migration.downgrade.as_ref(),
-    };
-    let Some(sections) = sections else {
-        return Err(RunError::Irreversible {
+    match migration.sql(direction, dialect) {
+        Ok(sql) => Ok(Some(sql)),
+        Err(MissingSql::Irreversible) => Err(RunError::Irreversible {
             database: target.name.clone(),
             revision: revision.clone(),
             path: migration.path.clone(),
-        });
-    };
-    match sections.for_dialect(dialect) {
-        Some(sql) => Ok(Some(sql)),
-        None => Err(RunError::MissingSection {
+        }),
+        Err(MissingSql::NoSectionForDialect) => Err(RunError::MissingSection {
             database: target.name.clone(),
             revision: revision.clone(),
             path: migration.path.clone(),
@@ -162,7 +156,9 @@ async fn read_and_plan(
             return None;
         }
     };
-    let planned = map.check_rows(&rows).and_then(|()| plan_command(map, command, &rows));
+    // Planning checks the rows (a row no file has is an error), except for `stamp --purge`,
+    // which is how such a table is repaired.
+    let planned = plan_command(map, command, &rows);
     let plan = match planned {
         Ok(plan) => plan,
         Err(source) => {

@@ -159,9 +159,7 @@ fn replan_under_lock(
         return Ok(checked_plan);
     }
     let map = target.migrations.map();
-    let plan = map
-        .check_rows(rows)
-        .and_then(|()| replan_from(map, command, &checked_plan, rows))
+    let plan = replan_from(map, command, &checked_plan, rows)
         .map_err(|source| RunError::Plan { database: target.name.clone(), source })?;
     match RunError::from_problems(check_steps(target, dialect, &plan)) {
         Some(error) => Err(error),

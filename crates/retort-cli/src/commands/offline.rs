@@ -3,7 +3,7 @@
 //! comes from a `START:END` range, as in Alembic; the dialect comes from each database's URL.
 
 use anyhow::Context as _;
-use retort_core::{Action, Dialect, Direction, Migration, MigrationSet, Plan, RevisionError};
+use retort_core::{Action, Dialect, Direction, Migration, MigrationSet, MissingSql, Plan, RevisionError};
 use retort_db::{OfflineStep, render_offline};
 
 use crate::commands::context::Context;
@@ -161,26 +161,24 @@ fn section_sql<'a>(
     direction: Direction,
     dialect: Dialect,
 ) -> Result<&'a str, OfflineError> {
-    let (sections, section) = match direction {
-        Direction::Up => (Some(&migration.upgrade), "upgrade"),
-        Direction::Down => (migration.downgrade.as_ref(), "downgrade"),
+    let section = match direction {
+        Direction::Up => "upgrade",
+        Direction::Down => "downgrade",
     };
-    let Some(sections) = sections else {
-        return Err(OfflineError::Irreversible {
+    migration.sql(direction, dialect).map_err(|missing| match missing {
+        MissingSql::Irreversible => OfflineError::Irreversible {
             database: database.name.clone(),
             revision: migration.revision.id.clone(),
             path: migration.path.clone(),
-        });
-    };
-    sections
-        .for_dialect(dialect)
-        .ok_or_else(|| OfflineError::MissingSection {
+        },
+        MissingSql::NoSectionForDialect => OfflineError::MissingSection {
             database: database.name.clone(),
             revision: migration.revision.id.clone(),
             path: migration.path.clone(),
             section,
             dialect,
-        })
+        },
+    })
 }
 
 #[cfg(test)]
