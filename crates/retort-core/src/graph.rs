@@ -74,6 +74,8 @@ pub(crate) enum Walk {
     Ancestors,
     /// Parents and normalised dependencies (`_normalized_down_revisions`).
     AncestorsWithDeps,
+    /// Parents and every resolved dependency (`_all_down_revisions`).
+    AncestorsAllDeps,
     /// Children through down_revision only (`nextrev`).
     Descendants,
     /// Children through down_revision or depends_on (`_all_nextrev`).
@@ -364,6 +366,11 @@ impl RevisionMap {
         match walk {
             Walk::Ancestors => self.nodes[index].down.iter().for_each(|&parent| visit(parent)),
             Walk::AncestorsWithDeps => self.nodes[index].normalized_down.iter().for_each(|&parent| visit(parent)),
+            Walk::AncestorsAllDeps => {
+                for edge in self.graph.edges_directed(node, EdgeDirection::Outgoing) {
+                    visit(edge.target().index());
+                }
+            }
             Walk::Descendants => self.nodes[index].nextrev.iter().for_each(|&child| visit(child)),
             Walk::DescendantsWithDeps => {
                 for edge in self.graph.edges_directed(node, EdgeDirection::Incoming) {
@@ -444,9 +451,23 @@ impl RevisionMap {
         if !missing.is_empty() {
             return Err(RevisionError::Cycle { ids: missing });
         }
+        let real_bases: Vec<usize> = (0..self.len())
+            .filter(|&index| self.nodes[index].down.is_empty() && self.revisions[index].depends_on.is_empty())
+            .collect();
+        if self.real_heads.is_empty() || real_bases.is_empty() {
+            return Err(RevisionError::DependencyCycle { ids: all_ids() });
+        }
+        let missing = reachable(
+            self.related(self.real_heads.iter().copied(), Walk::AncestorsAllDeps),
+            self.related(real_bases.iter().copied(), Walk::DescendantsWithDeps),
+        );
+        if !missing.is_empty() {
+            return Err(RevisionError::DependencyCycle { ids: missing });
+        }
+        // Alembic's reachability tests miss a loop that is reachable from both a head and a base;
+        // the strongly connected components catch every remaining cycle.
         for component in tarjan_scc(&self.graph) {
-            let is_cycle = component.len() > 1;
-            if is_cycle {
+            if component.len() > 1 {
                 let only_down = component.iter().all(|node| {
                     self.graph
                         .edges_directed(*node, EdgeDirection::Outgoing)
@@ -457,12 +478,6 @@ impl RevisionMap {
                 ids.sort();
                 return Err(if only_down { RevisionError::Cycle { ids } } else { RevisionError::DependencyCycle { ids } });
             }
-        }
-        let real_bases: Vec<usize> = (0..self.len())
-            .filter(|&index| self.nodes[index].down.is_empty() && self.revisions[index].depends_on.is_empty())
-            .collect();
-        if self.real_heads.is_empty() || real_bases.is_empty() {
-            return Err(RevisionError::DependencyCycle { ids: all_ids() });
         }
         Ok(())
     }

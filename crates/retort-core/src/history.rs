@@ -81,6 +81,10 @@ pub(crate) fn history<'m>(map: &'m RevisionMap, range: &HistoryRange, rows: &[St
     if !lower.is_empty() {
         needs.intersect_with(&map.related(lower.iter().copied(), Walk::Descendants));
     }
-    let order = map.topological_sort(&needs, &targets)?;
+    // A lower end reached from the upper end only through depends_on leaves revisions the
+    // walk cannot reach (Alembic fails an assertion): the range is not along one branch.
+    let order = map
+        .topological_sort(&needs, &targets)
+        .map_err(|_| RevisionError::HistoryRangeNotAncestor { start: start.to_owned(), end: end.to_owned() })?;
     Ok(order.into_iter().map(|index| map.id(index)).collect())
 }

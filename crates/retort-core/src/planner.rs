@@ -26,7 +26,7 @@ pub(crate) fn upgrade(map: &RevisionMap, rows: &[String], target: &str) -> Resul
         applied.insert(row);
     }
     needs.difference_with(&applied);
-    let mut order = map.topological_sort(&needs, &targets)?;
+    let mut order = map.topological_sort(&needs, &targets).map_err(|left| map.unreachable(&left))?;
     order.reverse();
     map.plan(rows, &row_indices, &order, Direction::Up)
 }
@@ -55,7 +55,7 @@ pub(crate) fn downgrade(map: &RevisionMap, rows: &[String], target: &str) -> Res
             return Err(not_valid(map, target, "downgrade", &row_indices));
         }
     }
-    let order = map.topological_sort(&drops, &row_indices)?;
+    let order = map.topological_sort(&drops, &row_indices).map_err(|left| map.unreachable(&left))?;
     map.plan(rows, &row_indices, &order, Direction::Down)
 }
 
@@ -107,10 +107,20 @@ impl RevisionMap {
         Ok(seen)
     }
 
+    /// The error for revisions a plan needs that its heads do not reach (never expected: the
+    /// plans are closed under ancestry).
+    fn unreachable(&self, left: &[usize]) -> RevisionError {
+        RevisionError::InconsistentRows {
+            revision: left.first().map_or_else(String::new, |&index| self.id(index).to_owned()),
+            detail: format!("revisions {} are not reachable from the plan's heads", self.names(left).join(", ")),
+        }
+    }
+
     /// Alembic's `_topological_sort`: a descending order (children before parents) of
     /// `revisions`, walking depth-first down from `heads` in map order and switching to another
-    /// line whenever the next revision is still needed by it.
-    pub(crate) fn topological_sort(&self, revisions: &RevSet, heads: &[usize]) -> Result<Vec<usize>, RevisionError> {
+    /// line whenever the next revision is still needed by it. Revisions the heads never reach
+    /// are returned as the error.
+    pub(crate) fn topological_sort(&self, revisions: &RevSet, heads: &[usize]) -> Result<Vec<usize>, Vec<usize>> {
         let mut todo = revisions.clone();
         let mut remaining = todo.count_ones(..);
         let mut current_heads: Vec<usize> = heads.iter().copied().filter(|&head| todo.contains(head)).collect();
@@ -163,8 +173,7 @@ impl RevisionMap {
             }
         }
         if remaining != 0 {
-            let left: Vec<usize> = todo.ones().collect();
-            return Err(RevisionError::Cycle { ids: self.names(&left) });
+            return Err(todo.ones().collect());
         }
         Ok(output)
     }

@@ -78,9 +78,11 @@ pub(crate) fn stamp(map: &RevisionMap, rows: &[String], targets: &[&str], purge:
         };
         match direction {
             Some(direction) => {
-                // Alembic moves every filtered row at once; two destinations moving the same
-                // row cannot both be applied (Alembic fails with a KeyError here).
-                if let Some(&(row, other)) = claimed.iter().find(|(row, _)| filtered.contains(row)) {
+                // Alembic moves every filtered row at once. Moving rows up a second time inserts
+                // the new destination (the rows are gone already), but moving rows down that an
+                // earlier destination took is undefined (Alembic fails with a KeyError).
+                let taken = claimed.iter().find(|(row, _)| filtered.contains(row)).filter(|_| direction == Direction::Down);
+                if let Some(&(row, other)) = taken {
                     return Err(RevisionError::StampOverlap {
                         row: map.id(row).to_owned(),
                         dests: vec![map.id(other).to_owned(), map.id(destination).to_owned()],

@@ -14,8 +14,9 @@
 //! Alembic's tests name revisions with random ids whose file names set the map order; the
 //! graphs here list the same revisions by the test's names, in the order they are generated.
 
+use retort_core::{Action, Plan, RevisionError, VersionChange};
+
 use crate::alembic_revision::build;
-use retort_core::{Action, Direction, Plan, RevisionError, VersionChange};
 
 /// Builds `graph` (see `alembic_revision::build`), runs `command` and compares the rendered
 /// plan with `expect`, line by line with surrounding whitespace ignored.
@@ -29,7 +30,12 @@ fn check(graph: &str, command: &str, expect: &str) {
     let map = build(graph).expect("the graph builds");
     let (operation, rest) = command.split_once(' ').expect("`OP TARGET from ROWS`");
     let (target, rows) = rest.split_once(" from").expect("`OP TARGET from ROWS`");
-    let rows: Vec<String> = rows.split(',').map(str::trim).filter(|row| !row.is_empty()).map(str::to_owned).collect();
+    let rows: Vec<String> = rows
+        .split(',')
+        .map(str::trim)
+        .filter(|row| !row.is_empty())
+        .map(str::to_owned)
+        .collect();
     let plan = match operation {
         "upgrade" => map.upgrade(&rows, target),
         "downgrade" => map.downgrade(&rows, target),
@@ -37,8 +43,16 @@ fn check(graph: &str, command: &str, expect: &str) {
         other => panic!("unknown command {other}"),
     };
     let actual = plan.map_or_else(|error| format!("error: {error:?}"), |plan| render(&plan));
-    let expect: Vec<&str> = expect.lines().map(str::trim).filter(|line| !line.is_empty()).collect();
-    assert_eq!(actual, expect.join("\n"), "\ngraph: {graph}\ncommand: {command}");
+    let expect: Vec<&str> = expect
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    assert_eq!(
+        actual,
+        expect.join("\n"),
+        "\ngraph: {graph}\ncommand: {command}"
+    );
 }
 
 fn render(plan: &Plan) -> String {
@@ -52,7 +66,7 @@ fn render(plan: &Plan) -> String {
             let kind = match &step.action {
                 Action::Upgrade(id) => format!("up {id}"),
                 Action::Downgrade(id) => format!("down {id}"),
-                Action::Stamp(Direction::Up | Direction::Down) => "stamp".to_owned(),
+                Action::Stamp(_) => "stamp".to_owned(),
             };
             let changes: Vec<String> = step
                 .version_changes
@@ -83,9 +97,11 @@ const BRANCHED: &str = "a b(a) c1(b;;c1branch) d1(c1) c2(b;;c2branch) d2(c2)";
 /// MergedPathTest: BranchedPathTest's lines (only `c2` labelled) merged by `e`, then `f`.
 const MERGED: &str = "a b(a) c1(b) d1(c1) c2(b;;c2branch) d2(c2) e(d1,d2) f(e)";
 /// BranchFrom3WayMergepointTest: three lines `a → b → c`, merged by `d1`; `d2`, `d3` go on.
-const FROM_3WAY: &str = "a1 b1(a1) c1(b1) a2 b2(a2) c2(b2) a3 b3(a3) c3(b3) d1(c1,c2,c3) d2(c2) d3(c3)";
+const FROM_3WAY: &str =
+    "a1 b1(a1) c1(b1) a2 b2(a2) c2(b2) a3 b3(a3) c3(b3) d1(c1,c2,c3) d2(c2) d3(c3)";
 /// DependsOnBranchTestTwo: three merges of independent bases, and `d1` depending on one base of each.
-const DEPENDS_TWO: &str = "a1 a2 a3 amerge(a1,a2,a3) b1 b2 bmerge(b1,b2) c1 c2 c3 cmerge(c1,c2,c3) d1(;a3,b2,c1)";
+const DEPENDS_TWO: &str =
+    "a1 a2 a3 amerge(a1,a2,a3) b1 b2 bmerge(b1,b2) c1 c2 c3 cmerge(c1,c2,c3) d1(;a3,b2,c1)";
 /// DependsOnBranchTestFive: `b1` is a base that depends on `a1`, `bmerge` merges both.
 const DEPENDS_FIVE: &str = "a1 b1(;a1) bmerge(a1,b1)";
 
@@ -125,7 +141,11 @@ fn revision_path_test_relative_upgrade_path() {
         "up 548bbb905360: e6239818bb3a>548bbb905360 {548bbb905360}
          up b7ea43dc85e4: 548bbb905360>b7ea43dc85e4 {b7ea43dc85e4}",
     );
-    check(PATH, "upgrade +1 from e6239818bb3a", "up 548bbb905360: e6239818bb3a>548bbb905360 {548bbb905360}");
+    check(
+        PATH,
+        "upgrade +1 from e6239818bb3a",
+        "up 548bbb905360: e6239818bb3a>548bbb905360 {548bbb905360}",
+    );
     check(
         PATH,
         "upgrade +3 from 548bbb905360",
@@ -140,14 +160,32 @@ fn revision_path_test_relative_upgrade_path() {
          up b7ea43dc85e4: 548bbb905360>b7ea43dc85e4 {b7ea43dc85e4}
          up 1bbe33445780: b7ea43dc85e4>1bbe33445780 {1bbe33445780}",
     );
-    check(PATH, "upgrade 1bbe33445780-2 from e6239818bb3a", "up 548bbb905360: e6239818bb3a>548bbb905360 {548bbb905360}");
+    check(
+        PATH,
+        "upgrade 1bbe33445780-2 from e6239818bb3a",
+        "up 548bbb905360: e6239818bb3a>548bbb905360 {548bbb905360}",
+    );
 }
 
 /// alembic tests/test_version_traversal.py RevisionPathTest.test_invalid_relative_upgrade_path
 #[test]
 fn revision_path_test_invalid_relative_upgrade_path() {
-    check(PATH, "upgrade -2 from 548bbb905360", &error(RevisionError::RelativeOutOfRange { relative: "-2".into(), steps: 2 }));
-    check(PATH, "upgrade +5 from 548bbb905360", &error(RevisionError::RelativeOutOfRange { relative: "+5".into(), steps: 5 }));
+    check(
+        PATH,
+        "upgrade -2 from 548bbb905360",
+        &error(RevisionError::RelativeOutOfRange {
+            relative: "-2".into(),
+            steps: 2,
+        }),
+    );
+    check(
+        PATH,
+        "upgrade +5 from 548bbb905360",
+        &error(RevisionError::RelativeOutOfRange {
+            relative: "+5".into(),
+            steps: 5,
+        }),
+    );
 }
 
 /// Deliberate differences on the RevisionPathTest graph (not Alembic tests). Alembic matches a
@@ -157,16 +195,26 @@ fn revision_path_test_invalid_relative_upgrade_path() {
 /// (spec §12); retort says it walked too far.
 #[test]
 fn revision_path_test_deliberate_differences() {
-    check(PATH, "upgrade +1xyz from e6239818bb3a", &error(RevisionError::UnknownRevision { id: "+1xyz".into() }));
+    check(
+        PATH,
+        "upgrade +1xyz from e6239818bb3a",
+        &error(RevisionError::UnknownRevision { id: "+1xyz".into() }),
+    );
     check(
         PATH,
         "upgrade 3975fb1a0125+1 from",
-        &error(RevisionError::WalkedTooFar { relative: "3975fb1a0125+1".into(), end: "head" }),
+        &error(RevisionError::WalkedTooFar {
+            relative: "3975fb1a0125+1".into(),
+            end: "head",
+        }),
     );
     check(
         PATH,
         "upgrade e6239818bb3a-1 from",
-        &error(RevisionError::WalkedTooFar { relative: "e6239818bb3a-1".into(), end: "base" }),
+        &error(RevisionError::WalkedTooFar {
+            relative: "e6239818bb3a-1".into(),
+            end: "base",
+        }),
     );
 }
 
@@ -191,7 +239,11 @@ fn revision_path_test_downgrade_path() {
 /// alembic tests/test_version_traversal.py RevisionPathTest.test_relative_downgrade_path
 #[test]
 fn revision_path_test_relative_downgrade_path() {
-    check(PATH, "downgrade -1 from b7ea43dc85e4", "down b7ea43dc85e4: b7ea43dc85e4>548bbb905360 {548bbb905360}");
+    check(
+        PATH,
+        "downgrade -1 from b7ea43dc85e4",
+        "down b7ea43dc85e4: b7ea43dc85e4>548bbb905360 {548bbb905360}",
+    );
     check(
         PATH,
         "downgrade -3 from 3975fb1a0125",
@@ -199,7 +251,11 @@ fn revision_path_test_relative_downgrade_path() {
          down 1bbe33445780: 1bbe33445780>b7ea43dc85e4 {b7ea43dc85e4}
          down b7ea43dc85e4: b7ea43dc85e4>548bbb905360 {548bbb905360}",
     );
-    check(PATH, "downgrade e6239818bb3a+2 from 1bbe33445780", "down 1bbe33445780: 1bbe33445780>b7ea43dc85e4 {b7ea43dc85e4}");
+    check(
+        PATH,
+        "downgrade e6239818bb3a+2 from 1bbe33445780",
+        "down 1bbe33445780: 1bbe33445780>b7ea43dc85e4 {b7ea43dc85e4}",
+    );
     check(
         PATH,
         "downgrade b7ea43dc85e4-2 from 1bbe33445780",
@@ -212,8 +268,22 @@ fn revision_path_test_relative_downgrade_path() {
 /// alembic tests/test_version_traversal.py RevisionPathTest.test_invalid_relative_downgrade_path
 #[test]
 fn revision_path_test_invalid_relative_downgrade_path() {
-    check(PATH, "downgrade -5 from 548bbb905360", &error(RevisionError::RelativeOutOfRange { relative: "-5".into(), steps: 5 }));
-    check(PATH, "downgrade +2 from 548bbb905360", &error(RevisionError::RelativeOutOfRange { relative: "+2".into(), steps: 2 }));
+    check(
+        PATH,
+        "downgrade -5 from 548bbb905360",
+        &error(RevisionError::RelativeOutOfRange {
+            relative: "-5".into(),
+            steps: 5,
+        }),
+    );
+    check(
+        PATH,
+        "downgrade +2 from 548bbb905360",
+        &error(RevisionError::RelativeOutOfRange {
+            relative: "+2".into(),
+            steps: 2,
+        }),
+    );
 }
 
 /// alembic tests/test_version_traversal.py RevisionPathTest.test_invalid_move_rev_to_none,
@@ -223,7 +293,11 @@ fn revision_path_test_invalid_move() {
     check(
         PATH,
         "downgrade 548 from",
-        &error(RevisionError::NotValidTarget { destination: "548".into(), direction: "downgrade", current: vec![] }),
+        &error(RevisionError::NotValidTarget {
+            destination: "548".into(),
+            direction: "downgrade",
+            current: vec![],
+        }),
     );
     check(
         PATH,
@@ -239,7 +313,11 @@ fn revision_path_test_invalid_move() {
 /// alembic tests/test_version_traversal.py RevisionPathTest.test_stamp_to_base
 #[test]
 fn revision_path_test_stamp_to_base() {
-    check(PATH, "stamp base from 1bbe33445780", "stamp: -1bbe33445780 {}");
+    check(
+        PATH,
+        "stamp base from 1bbe33445780",
+        "stamp: -1bbe33445780 {}",
+    );
 }
 
 /// alembic tests/test_version_traversal.py BranchedPathTest.test_stamp_down_across_multiple_branch_to_branchpoint,
@@ -247,8 +325,16 @@ fn revision_path_test_stamp_to_base() {
 #[test]
 fn branched_path_test_stamps() {
     check(BRANCHED, "stamp b from d1,c2", "stamp: -d1 c2>b {b}");
-    check(BRANCHED, "stamp c1branch@base from d1,c2", "stamp: -d1 {c2}");
-    check(BRANCHED, "stamp c2branch@head from d1,c2", "stamp: c2>d2 {d1 d2}");
+    check(
+        BRANCHED,
+        "stamp c1branch@base from d1,c2",
+        "stamp: -d1 {c2}",
+    );
+    check(
+        BRANCHED,
+        "stamp c2branch@head from d1,c2",
+        "stamp: c2>d2 {d1 d2}",
+    );
 }
 
 /// Alembic's stamp crash case on the BranchedPathTest graph (spec §12): two destinations that
@@ -256,7 +342,14 @@ fn branched_path_test_stamps() {
 /// retort refuses the stamp.
 #[test]
 fn branched_path_test_stamp_two_destinations_one_row() {
-    check(BRANCHED, "stamp b,c1 from d1", &error(RevisionError::StampOverlap { row: "d1".into(), dests: vec!["b".into(), "c1".into()] }));
+    check(
+        BRANCHED,
+        "stamp b,c1 from d1",
+        &error(RevisionError::StampOverlap {
+            row: "d1".into(),
+            dests: vec!["b".into(), "c1".into()],
+        }),
+    );
 }
 
 /// `stamp heads` from a revision below the branch point, on the BranchedPathTest graph (an
@@ -331,7 +424,11 @@ fn branched_path_test_downgrade_multiple_branch() {
 /// alembic tests/test_version_traversal.py BranchedPathTest.test_relative_upgrade
 #[test]
 fn branched_path_test_relative_upgrade() {
-    check(BRANCHED, "upgrade c2branch@head-1 from b", "up c2: b>c2 {c2}");
+    check(
+        BRANCHED,
+        "upgrade c2branch@head-1 from b",
+        "up c2: b>c2 {c2}",
+    );
 }
 
 /// alembic tests/test_version_traversal.py BranchedPathTest.test_relative_downgrade_baseplus2,
@@ -352,8 +449,16 @@ fn branched_path_test_relative_downgrade_base_plus() {
         "down d2: d2>c2 {c2 d1}
          down c2: -c2 {d1}",
     );
-    check(BRANCHED, "downgrade c2 from d2,d1", "down d2: d2>c2 {c2 d1}");
-    check(BRANCHED, "downgrade c2branch@base+3 from d2,d1", "down d2: d2>c2 {c2 d1}");
+    check(
+        BRANCHED,
+        "downgrade c2 from d2,d1",
+        "down d2: d2>c2 {c2 d1}",
+    );
+    check(
+        BRANCHED,
+        "downgrade c2branch@base+3 from d2,d1",
+        "down d2: d2>c2 {c2 d1}",
+    );
 }
 
 /// alembic tests/test_version_traversal.py BranchedPathTest.test_downgrade_once_order_right,
@@ -367,28 +472,64 @@ fn branched_path_test_relative_downgrade_base_plus() {
 /// revisions in map order.
 #[test]
 fn branched_path_test_downgrade_once_from_multiple_heads() {
-    let ambiguous =
-        |current: &[&str]| error(RevisionError::AmbiguousDowngrade { relative: "-1".into(), current: current.iter().map(|id| (*id).to_owned()).collect() });
-    check(BRANCHED, "downgrade -1 from d2,d1", &ambiguous(&["d1", "d2"]));
-    check(BRANCHED, "downgrade -1 from c2,d1", &ambiguous(&["d1", "c2"]));
-    check(BRANCHED, "downgrade -1 from d1,d2", &ambiguous(&["d1", "d2"]));
-    check(BRANCHED, "downgrade -1 from c1,d2", &ambiguous(&["c1", "d2"]));
+    let ambiguous = |current: &[&str]| {
+        error(RevisionError::AmbiguousDowngrade {
+            relative: "-1".into(),
+            current: current.iter().map(|id| (*id).to_owned()).collect(),
+        })
+    };
+    check(
+        BRANCHED,
+        "downgrade -1 from d2,d1",
+        &ambiguous(&["d1", "d2"]),
+    );
+    check(
+        BRANCHED,
+        "downgrade -1 from c2,d1",
+        &ambiguous(&["d1", "c2"]),
+    );
+    check(
+        BRANCHED,
+        "downgrade -1 from d1,d2",
+        &ambiguous(&["d1", "d2"]),
+    );
+    check(
+        BRANCHED,
+        "downgrade -1 from c1,d2",
+        &ambiguous(&["c1", "d2"]),
+    );
 }
 
 /// alembic tests/test_version_traversal.py BranchedPathTest.test_downgrade_once_order_left_unbalanced_labelled,
 /// test_downgrade_relative_to_branch_head: the label picks the line.
 #[test]
 fn branched_path_test_downgrade_once_labelled() {
-    check(BRANCHED, "downgrade c1branch@-1 from d1,d2", "down d1: d1>c1 {c1 d2}");
-    check(BRANCHED, "downgrade c1branch@head-1 from d1,d2", "down d1: d1>c1 {c1 d2}");
+    check(
+        BRANCHED,
+        "downgrade c1branch@-1 from d1,d2",
+        "down d1: d1>c1 {c1 d2}",
+    );
+    check(
+        BRANCHED,
+        "downgrade c1branch@head-1 from d1,d2",
+        "down d1: d1>c1 {c1 d2}",
+    );
 }
 
 /// alembic tests/test_version_traversal.py BranchedPathTest.test_downgrade_relative_order_right,
 /// test_downgrade_relative_order_left
 #[test]
 fn branched_path_test_downgrade_relative_order() {
-    check(BRANCHED, "downgrade d2-1 from d2,c1", "down d2: d2>c2 {c1 c2}");
-    check(BRANCHED, "downgrade d2-1 from c1,d2", "down d2: d2>c2 {c1 c2}");
+    check(
+        BRANCHED,
+        "downgrade d2-1 from d2,c1",
+        "down d2: d2>c2 {c1 c2}",
+    );
+    check(
+        BRANCHED,
+        "downgrade d2-1 from c1,d2",
+        "down d2: d2>c2 {c1 c2}",
+    );
 }
 
 /// alembic tests/test_version_traversal.py BranchedPathTest.test_downgrade_single_branch_c1branch,
@@ -396,7 +537,11 @@ fn branched_path_test_downgrade_relative_order() {
 /// test_downgrade_single_branch_d1
 #[test]
 fn branched_path_test_downgrade_single_branch() {
-    check(BRANCHED, "downgrade c1branch@b from c1,d2", "down c1: -c1 {d2}");
+    check(
+        BRANCHED,
+        "downgrade c1branch@b from c1,d2",
+        "down c1: -c1 {d2}",
+    );
     check(
         BRANCHED,
         "downgrade c2branch@b from c1,d2",
@@ -421,16 +566,30 @@ fn branched_path_test_downgrade_single_branch() {
 /// test_upgrade_one_branch_of_heads, test_ambiguous_upgrade
 #[test]
 fn branched_path_test_label_relative_upgrade() {
-    check(BRANCHED, "upgrade c2branch@+1 from c1", "up c2: +c2 {c1 c2}");
-    check(BRANCHED, "upgrade c2branch@+1 from c1,c2", "up d2: c2>d2 {c1 d2}");
+    check(
+        BRANCHED,
+        "upgrade c2branch@+1 from c1",
+        "up c2: +c2 {c1 c2}",
+    );
+    check(
+        BRANCHED,
+        "upgrade c2branch@+1 from c1,c2",
+        "up d2: c2>d2 {c1 d2}",
+    );
     check(
         BRANCHED,
         "upgrade +1 from c1,c2",
-        &error(RevisionError::AmbiguousUpgrade { current: vec!["c1".into(), "c2".into()] }),
+        &error(RevisionError::AmbiguousUpgrade {
+            current: vec!["c1".into(), "c2".into()],
+        }),
     );
     // Spec §3.2: the label's line is not at a current row, so `+1` starts from the tip of the
     // applied revisions on that line (`b`).
-    check(BRANCHED, "upgrade c1branch@+1 from d2", "up c1: +c1 {c1 d2}");
+    check(
+        BRANCHED,
+        "upgrade c1branch@+1 from d2",
+        "up c1: +c1 {c1 d2}",
+    );
 }
 
 /// alembic tests/test_version_traversal.py BranchedPathTest.test_upgrade_from_base,
@@ -440,7 +599,14 @@ fn branched_path_test_from_and_to_base() {
     check(BRANCHED, "upgrade base+1 from", "up a: +a {a}");
     check(BRANCHED, "upgrade +1 from", "up a: +a {a}");
     check(BRANCHED, "downgrade -1 from a", "down a: -a {}");
-    check(BRANCHED, "downgrade -1 from", &error(RevisionError::RelativeOutOfRange { relative: "-1".into(), steps: 1 }));
+    check(
+        BRANCHED,
+        "downgrade -1 from",
+        &error(RevisionError::RelativeOutOfRange {
+            relative: "-1".into(),
+            steps: 1,
+        }),
+    );
 }
 
 /// BranchedPathTest graph: `head` is ambiguous with two heads, as Alembic's command says
@@ -450,7 +616,10 @@ fn branched_path_test_upgrade_head_with_multiple_heads() {
     check(
         BRANCHED,
         "upgrade head from a",
-        &error(RevisionError::MultipleHeads { argument: "head".into(), heads: vec!["d1".into(), "d2".into()] }),
+        &error(RevisionError::MultipleHeads {
+            argument: "head".into(),
+            heads: vec!["d1".into(), "d2".into()],
+        }),
     );
     check(
         BRANCHED,
@@ -569,8 +738,16 @@ fn depends_on_branch_test_one() {
 /// downgrades: `b2` stays implied by `d1`, then comes back as a row when `d1` goes.
 #[test]
 fn depends_on_branch_test_two_kaboom() {
-    check(DEPENDS_TWO, "downgrade b2 from amerge,bmerge,cmerge,d1", "down bmerge: bmerge>b1 {amerge b1 cmerge d1}");
-    check(DEPENDS_TWO, "downgrade d1@base from amerge,d1,b1,cmerge", "down d1: d1>b2 {amerge b1 b2 cmerge}");
+    check(
+        DEPENDS_TWO,
+        "downgrade b2 from amerge,bmerge,cmerge,d1",
+        "down bmerge: bmerge>b1 {amerge b1 cmerge d1}",
+    );
+    check(
+        DEPENDS_TWO,
+        "downgrade d1@base from amerge,d1,b1,cmerge",
+        "down d1: d1>b2 {amerge b1 b2 cmerge}",
+    );
 }
 
 /// alembic tests/test_version_traversal.py DependsOnBranchTestTwo.test_kaboom, last downgrade to
@@ -597,7 +774,11 @@ fn depends_on_branch_test_two_kaboom_to_base() {
 /// alembic tests/test_version_traversal.py DependsOnBranchTestThree.test_downgrade_over_crisscross
 #[test]
 fn depends_on_branch_test_three_downgrade_over_crisscross() {
-    check("a1 a2(a1) b1 b2(b1;a2) b3(b2) a3(a2;b1)", "downgrade b1 from a3,b2", "down b2: -b2 {a3}");
+    check(
+        "a1 a2(a1) b1 b2(b1;a2) b3(b2) a3(a2;b1)",
+        "downgrade b1 from a3,b2",
+        "down b2: -b2 {a3}",
+    );
 }
 
 /// alembic tests/test_version_traversal.py DependsOnOwnDownrevTest.test_traverse,
@@ -610,22 +791,42 @@ fn depends_on_own_downrev_test() {
         "up a1: +a1 {a1}
          up a2: a1>a2 {a2}",
     );
-    check("a1 a2(a1;a1)", "downgrade a1 from a2", "down a2: a2>a1 {a1}");
+    check(
+        "a1 a2(a1;a1)",
+        "downgrade a1 from a2",
+        "down a2: a2>a1 {a1}",
+    );
 }
 
 /// alembic tests/test_version_traversal.py DependsOnBranchTestFour.test_dependencies_are_normalized
 #[test]
 fn depends_on_branch_test_four_dependencies_are_normalized() {
-    check("a1 a2(a1) a3(a2) b1 b2(b1;a3) b3(b2) b4(b3;a3)", "downgrade b3 from b4", "down b4: b4>b3 {b3}");
+    check(
+        "a1 a2(a1) a3(a2) b1 b2(b1;a3) b3(b2) b4(b3;a3)",
+        "downgrade b3 from b4",
+        "down b4: b4>b3 {b3}",
+    );
 }
 
 /// alembic tests/test_version_traversal.py DependsOnBranchTestFive.test_downgrade_to_depends_on
 #[test]
 fn depends_on_branch_test_five_downgrade_to_depends_on() {
     check(DEPENDS_FIVE, "upgrade b1 from a1", "up b1: a1>b1 {b1}");
-    check(DEPENDS_FIVE, "upgrade bmerge from b1", "up bmerge: b1>bmerge {bmerge}");
-    check(DEPENDS_FIVE, "downgrade a1 from bmerge", "down bmerge: bmerge>b1 {b1}");
-    check(DEPENDS_FIVE, "downgrade b1 from bmerge", "down bmerge: bmerge>b1 {b1}");
+    check(
+        DEPENDS_FIVE,
+        "upgrade bmerge from b1",
+        "up bmerge: b1>bmerge {bmerge}",
+    );
+    check(
+        DEPENDS_FIVE,
+        "downgrade a1 from bmerge",
+        "down bmerge: bmerge>b1 {b1}",
+    );
+    check(
+        DEPENDS_FIVE,
+        "downgrade b1 from bmerge",
+        "down bmerge: bmerge>b1 {b1}",
+    );
 }
 
 /// alembic tests/test_version_traversal.py DependsOnBranchLabelTest.test_upgrade_path: `c2`
@@ -674,7 +875,11 @@ fn merged_path_test_stamps() {
     check(MERGED, "stamp c2 from e", "stamp: e>c2 {c2}");
     check(MERGED, "stamp a from e", "stamp: e>a {a}");
     check(MERGED, "stamp e from c2", "stamp: c2>e {e}");
-    check(MERGED, "stamp c2branch@head from d1,c2", "stamp: -d1 c2>f {f}");
+    check(
+        MERGED,
+        "stamp c2branch@head from d1,c2",
+        "stamp: -d1 c2>f {f}",
+    );
     check(MERGED, "stamp e from d1,c2", "stamp: -d1 c2>e {e}");
     check(MERGED, "stamp e from b", "stamp: b>e {e}");
 }
