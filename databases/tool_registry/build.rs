@@ -10,13 +10,11 @@ fn main() -> io::Result<()> {
     for entry in fs::read_dir(&versions)? {
         let entry = entry?;
         println!("cargo::rerun-if-changed={}", entry.path().display());
-        if entry.file_type()?.is_file() {
-            if let Some(name) = entry.file_name().to_str() {
-                if name.ends_with(".sql") {
+        if entry.file_type()?.is_file()
+            && let Some(name) = entry.file_name().to_str()
+                && name.ends_with(".sql") {
                     names.push(name.to_owned());
                 }
-            }
-        }
     }
     names.sort();
     let mut out = String::from("/// Every migration file of `versions/`, in file-name order: (file name, bytes).\npub static VERSIONS: &[(&str, &[u8])] = &[\n");

@@ -50,11 +50,10 @@ pub(crate) fn downgrade(map: &RevisionMap, rows: &[String], target: &str) -> Res
     }
     let mut drops = map.related(roots.iter().copied(), Walk::DescendantsWithDeps);
     drops.intersect_with(&map.related(row_indices.iter().copied(), Walk::AncestorsWithDeps));
-    if let Some(index) = target_revision {
-        if drops.is_clear() && !row_indices.contains(&index) {
+    if let Some(index) = target_revision
+        && drops.is_clear() && !row_indices.contains(&index) {
             return Err(not_valid(map, target, "downgrade", &row_indices));
         }
-    }
     let order = map.topological_sort(&drops, &row_indices).map_err(|left| map.unreachable(&left))?;
     map.plan(rows, &row_indices, &order, Direction::Down)
 }

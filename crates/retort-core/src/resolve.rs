@@ -77,8 +77,8 @@ impl RevisionMap {
     /// `base`, and for `-N` (or `label@-N`) the result of walking N down from each real head.
     pub(crate) fn get_revisions(&self, spec: &str) -> Result<Vec<Position>, RevisionError> {
         let symbol = self.resolve_symbol(spec)?;
-        if let [ident] = symbol.idents.as_slice() {
-            if let Some(steps) = parse_python_int(ident).filter(|steps| *steps < 0) {
+        if let [ident] = symbol.idents.as_slice()
+            && let Some(steps) = parse_python_int(ident).filter(|steps| *steps < 0) {
                 let heads: Vec<usize> = self
                     .real_heads
                     .iter()
@@ -91,7 +91,6 @@ impl RevisionMap {
                 }
                 return Ok(walked);
             }
-        }
         let mut resolved = Vec::with_capacity(symbol.idents.len());
         for ident in &symbol.idents {
             resolved.push(match self.revision_for_ident(ident, symbol.label)? {
@@ -169,11 +168,10 @@ impl RevisionMap {
                 }
             }
         };
-        if let (Some(branch), Some(label)) = (branch, label) {
-            if !self.lineage_set(&[branch], false).contains(found) {
+        if let (Some(branch), Some(label)) = (branch, label)
+            && !self.lineage_set(&[branch], false).contains(found) {
                 return Err(RevisionError::NotBranchMember { revision: self.id(found).to_owned(), label: label.to_owned() });
             }
-        }
         Ok(Some(found))
     }
 
