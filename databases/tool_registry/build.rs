@@ -12,15 +12,21 @@ fn main() -> io::Result<()> {
         println!("cargo::rerun-if-changed={}", entry.path().display());
         if entry.file_type()?.is_file()
             && let Some(name) = entry.file_name().to_str()
-                && name.ends_with(".sql") {
-                    names.push(name.to_owned());
-                }
+            && name.ends_with(".sql")
+        {
+            names.push(name.to_owned());
+        }
     }
     names.sort();
-    let mut out = String::from("/// Every migration file of `versions/`, in file-name order: (file name, bytes).\npub static VERSIONS: &[(&str, &[u8])] = &[\n");
+    let mut out = String::from(
+        "/// Every migration file of `versions/`, in file-name order: (file name, bytes).\npub static VERSIONS: &[(&str, &[u8])] = &[\n",
+    );
     for name in &names {
         let path = versions.join(name);
-        out.push_str(&format!("    ({name:?}, include_bytes!({:?})),\n", path.display().to_string()));
+        out.push_str(&format!(
+            "    ({name:?}, include_bytes!({:?})),\n",
+            path.display().to_string()
+        ));
     }
     out.push_str("];\n");
     let out_dir = env::var("OUT_DIR").map_err(io::Error::other)?;

@@ -34,7 +34,9 @@ from the real `HeadMaintainer.update_to_step` over a fake migration context whos
 The case-level output also carries "multi_dep": the revisions with two or more normalised
 dependencies, whose `_normalized_down_revisions` order (and so plan order) comes from a set.
 
-Run with a fixed PYTHONHASHSEED for reproducible set orders.
+Run with a fixed PYTHONHASHSEED for reproducible set orders.  With --declared-order, the three
+set iterations of spec §11 are replaced by declared order (see `pin_declared_order`), which makes
+Alembic's answer deterministic and equal to the fixed choice retort documents.
 """
 
 from __future__ import annotations
@@ -112,6 +114,64 @@ class FakeContext:
             supports_sane_rowcount = False
 
         self.dialect = _Dialect()
+
+
+def pin_declared_order() -> None:
+    """Replaces the three places where Alembic iterates a Python set (spec §11) with declared
+    order, which is the fixed choice retort documents:
+
+    * `_normalized_resolved_dependencies`: the surviving dependencies in depends_on order;
+    * `RevisionStep.merge_branch_idents`: the parents to DELETE/UPDATE in normalised order;
+    * `RevisionStep._unmerge_to_revisions`: the parents to INSERT/UPDATE in normalised order.
+
+    Everything else runs unchanged.  Used with --declared-order.
+    """
+
+    original_normalize = RevisionMap._normalize_depends_on
+
+    def _normalize_depends_on(self, revisions, map_):
+        original_normalize(self, revisions, map_)
+        for revision in revisions:
+            kept = set(revision._normalized_resolved_dependencies)
+            revision._normalized_resolved_dependencies = util.dedupe_tuple(
+                tuple(d for d in revision._resolved_dependencies if d in kept)
+            )
+
+    def _ancestor_ids(step, heads):
+        return {
+            r.revision
+            for r in step.revision_map._get_ancestor_nodes(
+                step.revision_map.get_revisions(heads), check=False
+            )
+        }
+
+    def merge_branch_idents(self, heads):
+        other_heads = set(heads).difference(self.from_revisions)
+        if other_heads:
+            ancestors = _ancestor_ids(self, other_heads)
+            from_revisions = [r for r in self.from_revisions if r not in ancestors]
+        else:
+            from_revisions = list(self.from_revisions)
+        return (list(from_revisions[0:-1]), from_revisions[-1], self.to_revisions[0])
+
+    def _unmerge_to_revisions(self, heads):
+        other_heads = set(heads).difference([self.revision.revision])
+        if other_heads:
+            ancestors = _ancestor_ids(self, other_heads)
+        else:
+            ancestors = {
+                r.revision
+                for to_revision in self.to_revisions
+                for r in self.revision_map._get_ancestor_nodes(
+                    self.revision_map.get_revisions(to_revision), check=False
+                )
+                if r.revision != to_revision
+            }
+        return tuple(r for r in self.to_revisions if r not in ancestors)
+
+    RevisionMap._normalize_depends_on = _normalize_depends_on
+    RevisionStep.merge_branch_idents = merge_branch_idents
+    RevisionStep._unmerge_to_revisions = _unmerge_to_revisions
 
 
 def build_map(revisions: list[dict]) -> RevisionMap:
@@ -262,6 +322,8 @@ def main(argv: list[str]) -> int:
     import warnings
 
     warnings.simplefilter("ignore")
+    if "--declared-order" in argv:
+        pin_declared_order()
     if "--jsonl" in argv:
         # One case per input line, one answer per output line, flushed as it goes, so that a
         # caller can keep one oracle process and talk to it case by case.

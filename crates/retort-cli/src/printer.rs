@@ -130,11 +130,13 @@ impl Printer {
         }
     }
 
-    /// `error: ...` on stderr with the whole chain (`{:#}`); always shown.
+    /// `error: ...` on stderr with the whole chain (as `{:#}` prints it, see [`chain_text`]);
+    /// always shown.
     pub fn error(&self, error: &anyhow::Error) {
         write_stderr(format_args!(
-            "{} {error:#}\n",
-            self.stderr_styles.error.apply_to("error:")
+            "{} {}\n",
+            self.stderr_styles.error.apply_to("error:"),
+            chain_text(error)
         ));
     }
 
@@ -153,8 +155,61 @@ impl Printer {
     }
 }
 
+/// The error and its causes joined with `: `, as `{:#}` joins them, except that a cause whose
+/// text already ends the message is left out: sqlx's database error prints its cause and also
+/// returns it as its source, which would otherwise say everything twice.
+fn chain_text(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let cause_text = cause.to_string();
+        if text.is_empty() {
+            text = cause_text;
+        } else if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+    }
+    text
+}
+
 /// Writes to stderr; a failure to write there cannot be reported anywhere, so it is dropped.
 fn write_stderr(arguments: fmt::Arguments<'_>) {
     let mut stderr = io::stderr().lock();
     let _ignored = stderr.write_fmt(arguments);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+    use std::fmt;
+
+    use super::*;
+
+    /// Prints its cause and also returns it as its source, as sqlx's database error does.
+    #[derive(Debug)]
+    struct Repeating(io::Error);
+
+    impl fmt::Display for Repeating {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "error returned from database: {}", self.0)
+        }
+    }
+
+    impl Error for Repeating {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_cause_already_in_the_message_is_printed_once() {
+        let error = anyhow::Error::new(Repeating(io::Error::other("no such table: nowhere")))
+            .context("database 'app'");
+        assert_eq!(
+            chain_text(&error),
+            "database 'app': error returned from database: no such table: nowhere"
+        );
+        let plain = anyhow::Error::new(io::Error::other("disk full")).context("cannot write");
+        assert_eq!(chain_text(&plain), "cannot write: disk full");
+    }
 }

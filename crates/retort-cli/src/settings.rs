@@ -2,8 +2,8 @@
 //! `config/retort.<env>.toml`, then `RETORT_` environment variables (`__` nests), then each
 //! database's `url_env`. figment does the layering; none of its types leave this file.
 //!
-//! Every problem names where the offending value came from: a file (and, for TOML syntax, its
-//! line and column) or an environment variable.
+//! Every problem names where the offending value came from: a file and the line of the key (and,
+//! for TOML syntax, the line and column of the error) or an environment variable.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -177,8 +177,9 @@ pub enum ConfigError {
 /// Where a configuration value came from, as shown in messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
-    /// A config file, displayed relative to the project root when inside it.
-    File(String),
+    /// A config file, displayed relative to the project root when inside it, with the line of
+    /// the key the message is about when it is known (`config/retort.toml:3`).
+    File { path: String, line: Option<usize> },
     /// An environment variable.
     Variable(String),
     /// Several files layered together.
@@ -188,7 +189,11 @@ pub enum Origin {
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Origin::File(path) => f.write_str(path),
+            Origin::File { path, line: None } => f.write_str(path),
+            Origin::File {
+                path,
+                line: Some(line),
+            } => write!(f, "{path}:{line}"),
             Origin::Variable(name) => write!(f, "environment variable {name}"),
             Origin::Files(paths) => f.write_str(&paths.join(" + ")),
         }
@@ -527,7 +532,10 @@ fn origin_of_files(root: &Path, files_read: &[PathBuf]) -> Origin {
         .map(|path| display_path(root, path))
         .collect();
     match <[String; 1]>::try_from(paths) {
-        Ok([single]) => Origin::File(single),
+        Ok([single]) => Origin::File {
+            path: single,
+            line: None,
+        },
         Err(paths) => Origin::Files(paths),
     }
 }
@@ -597,17 +605,20 @@ fn from_figment_errors(root: &Path, files_origin: &Origin, error: figment::Error
 }
 
 fn from_figment_error(root: &Path, files_origin: &Origin, error: figment::Error) -> ConfigError {
-    let origin = match &error.metadata {
-        Some(metadata) => origin_of_metadata(root, metadata, &error.path),
+    let origin_of = |keys: &[String]| match &error.metadata {
+        Some(metadata) => origin_of_metadata(root, metadata, keys),
         None => files_origin.clone(),
     };
+    let origin = origin_of(&error.path);
     let key = error.path.join(".");
-    match error.kind {
+    match &error.kind {
         figment::error::Kind::UnknownField(field, expected) => {
             let mut key_path = error.path.clone();
-            if key_path.last() != Some(&field) {
-                key_path.push(field);
+            if key_path.last() != Some(field) {
+                key_path.push(field.clone());
             }
+            // The unknown key's own line, not its table's.
+            let origin = origin_of(&key_path);
             ConfigError::UnknownKey {
                 key: key_path.join("."),
                 origin,
@@ -633,7 +644,10 @@ fn origin_of_metadata<K: AsRef<str>>(
     keys: &[K],
 ) -> Origin {
     match &metadata.source {
-        Some(figment::Source::File(path)) => Origin::File(display_path(root, path)),
+        Some(figment::Source::File(path)) => Origin::File {
+            path: display_path(root, path),
+            line: line_of_key(path, keys),
+        },
         _ => {
             let nested: Vec<String> = keys
                 .iter()
@@ -642,6 +656,26 @@ fn origin_of_metadata<K: AsRef<str>>(
             Origin::Variable(format!("{ENV_PREFIX}{}", nested.join("__")))
         }
     }
+}
+
+/// The line (from 1) of the key at `keys` in the TOML file at `path`; `None` when the file does
+/// not parse or has no such key (the value came from elsewhere).
+fn line_of_key<K: AsRef<str>>(path: &Path, keys: &[K]) -> Option<usize> {
+    let text = fs::read_to_string(path).ok()?;
+    let document = toml::de::DeTable::parse(&text).ok()?;
+    let mut table = document.get_ref();
+    let mut key_start = None;
+    for (depth, key) in keys.iter().enumerate() {
+        let (found, value) = table
+            .iter()
+            .find(|(name, _)| name.get_ref().as_ref() == key.as_ref())?;
+        key_start = Some(found.span().start);
+        if depth + 1 < keys.len() {
+            table = value.get_ref().as_table()?;
+        }
+    }
+    let before = text.get(..key_start?)?;
+    Some(before.matches('\n').count() + 1)
 }
 
 /// An error and its sources joined with `: `, as `{:#}` prints a chain.
@@ -691,6 +725,32 @@ mod tests {
         assert_eq!(
             project_root_of(Path::new("/p/other/retort.toml")),
             Path::new("/p/other")
+        );
+    }
+
+    #[test]
+    fn keys_are_found_on_their_lines() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let path = directory.path().join("retort.toml");
+        fs::write(
+            &path,
+            "# databases\n[databases.app]\nurl = \"sqlite:app.db\"\n\n[databases.other]\nafter = [\"app\"]\ninline = { deep = 1 }\n",
+        )
+        .expect("write");
+        assert_eq!(line_of_key(&path, &["databases", "app"]), Some(2));
+        assert_eq!(line_of_key(&path, &["databases", "app", "url"]), Some(3));
+        assert_eq!(
+            line_of_key(&path, &["databases", "other", "after"]),
+            Some(6)
+        );
+        assert_eq!(
+            line_of_key(&path, &["databases", "other", "inline", "deep"]),
+            Some(7)
+        );
+        assert_eq!(line_of_key(&path, &["databases", "app", "versions"]), None);
+        assert_eq!(
+            line_of_key(&directory.path().join("missing.toml"), &["databases"]),
+            None
         );
     }
 

@@ -16,22 +16,22 @@ pub enum RevisionError {
     DuplicateRevision { id: String },
     #[error("branch name '{label}' in revision {revision} already used by revision {other}")]
     DuplicateBranchLabel { label: String, revision: String, other: String },
-    #[error("revision {missing} referenced from revision {revision} as a down_revision is not present")]
+    #[error("revision {missing} referenced from revision {revision} as a down_revision is not present; add its file, or correct the down_revision")]
     MissingDownRevision { revision: String, missing: String },
-    #[error("revision {missing} referenced from revision {revision} in depends_on is not present")]
+    #[error("revision {missing} referenced from revision {revision} in depends_on is not present; add its file, or correct the depends_on")]
     MissingDependency { revision: String, missing: String },
     #[error("self-loop is detected in revisions ({id})")]
     SelfLoop { id: String },
     #[error("dependency self-loop is detected in revisions ({id})")]
     DependencySelfLoop { id: String },
-    #[error("cycle is detected in revisions ({})", ids.join(", "))]
+    #[error("cycle is detected in revisions ({}); change a down_revision to break it", ids.join(", "))]
     Cycle { ids: Vec<String> },
-    #[error("dependency cycle is detected in revisions ({})", ids.join(", "))]
+    #[error("dependency cycle is detected in revisions ({}); change a depends_on or down_revision to break it", ids.join(", "))]
     DependencyCycle { ids: Vec<String> },
 
     #[error("no such revision or branch '{id}'{}", if id.chars().count() < 4 { "; please ensure at least four characters are present for partial revision identifier matches" } else { "" })]
     UnknownRevision { id: String },
-    #[error("multiple revisions start with '{prefix}': {}", candidates.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", "))]
+    #[error("multiple revisions start with '{prefix}': {}; use more characters", candidates.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", "))]
     AmbiguousPrefix { prefix: String, candidates: Vec<String> },
     #[error("no such branch: '{label}'")]
     UnknownBranch { label: String },
@@ -42,9 +42,11 @@ pub enum RevisionError {
         heads.join(", ")
     )]
     MultipleHeads { argument: String, heads: Vec<String> },
-    #[error("revision '{revision}' recorded in the version table is not known to the migration files; add the missing file, or use 'stamp --purge' to reset the table")]
+    #[error("can't locate revision identified by '{revision}', recorded in the version table; add the missing file, or use 'stamp --purge' to reset the table")]
     UnknownRow { revision: String },
 
+    #[error("empty target; name a revision, or use 'heads' or 'base'")]
+    EmptyTarget,
     #[error("relative revision {relative} didn't produce {steps} migrations")]
     RelativeOutOfRange { relative: String, steps: i64 },
     #[error("walked too far: {relative} goes past the {end} of the graph")]

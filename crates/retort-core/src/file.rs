@@ -9,7 +9,8 @@
 //!   accepted and read as LF.
 //! - Header: the lines before the first section marker. Each non-blank one is
 //!   `-- key: value`, with `key` made of `[a-z_]` and whitespace around key and value trimmed.
-//!   The keys are `revision` (required), `down_revision`, `depends_on`, `branch_labels`,
+//!   The keys are `revision` (required), `down_revision` (required by `MigrationSet::load`; an
+//!   empty value or `none` makes a base), `depends_on`, `branch_labels`,
 //!   `message` (default empty), `created` (verbatim) and `transaction` (`true` or `false`,
 //!   default `true`). An unknown key (with a suggestion when it is a near typo), a repeated
 //!   key, or any other non-blank line is an error.
@@ -184,7 +185,8 @@ pub enum ParseErrorKind {
         first_line: usize,
     },
     #[error(
-        "missing required header key '{key}'; expected a line '-- {key}: ...' before the first section"
+        "missing required header key '{key}'; expected a line '-- {key}: ...' before the first section{}",
+        if *key == "down_revision" { " (leave the value empty for a base revision)" } else { "" }
     )]
     MissingHeaderKey { key: &'static str },
     #[error("{key}: {error}")]

@@ -62,8 +62,11 @@ fn not_valid(map: &RevisionMap, destination: &str, direction: &'static str, rows
     RevisionError::NotValidTarget { destination: destination.to_owned(), direction, current: map.names(rows) }
 }
 
-/// A `start:end` range only makes sense for `--sql` and `history -r`, which split it first.
+/// An empty target is a mistake, and a `start:end` range only makes sense for `--sql` and `history -r`, which split it first.
 fn reject_range(target: &str) -> Result<(), RevisionError> {
+    if target.trim().is_empty() || target.trim() == "@" {
+        return Err(RevisionError::EmptyTarget);
+    }
     if target.contains(':') {
         return Err(RevisionError::RangeNotAllowed { range: target.to_owned() });
     }

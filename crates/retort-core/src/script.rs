@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::error::RevisionError;
-use crate::file::{self, Migration, ParseError};
+use crate::file::{self, Migration, ParseError, ParseErrorKind};
 use crate::graph::RevisionMap;
 
 /// One migration file's path (as it should appear in messages) and its bytes.
@@ -46,6 +46,16 @@ impl MigrationSet {
         for source in files {
             match file::parse(&source.path, &source.bytes) {
                 Ok(migration) => {
+                    // A forgotten down_revision would silently start a second base: a base
+                    // says so with an empty value (or `none`).
+                    if !migration.header_lines.contains_key("down_revision") {
+                        errors.push(LoadError::Parse(ParseError {
+                            path: migration.path.clone(),
+                            line: 1,
+                            kind: ParseErrorKind::MissingHeaderKey { key: "down_revision" },
+                        }));
+                        continue;
+                    }
                     if let Some(&first) = by_id.get(&migration.revision.id) {
                         let first: &Migration = &migrations[first];
                         errors.push(LoadError::Duplicate {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use retort_core::{Dialect, Step};
 
 use crate::error::BackendError;
+use crate::sql_text::check_name;
 use crate::url::DatabaseUrl;
 
 /// The version table's default name.
@@ -17,7 +18,13 @@ pub const DEFAULT_VERSION_TABLE: &str = "retort_version";
 /// The history table's default name.
 pub const DEFAULT_HISTORY_TABLE: &str = "retort_history";
 
+/// The connect timeout of [`BackendOptions::new`].
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How to reach and lay out one database.
+///
+/// Start from [`BackendOptions::new`] and change fields with struct-update syntax
+/// (`BackendOptions { schema: Some("app".into()), ..BackendOptions::new(url) }`).
 #[derive(Debug, Clone)]
 pub struct BackendOptions {
     pub url: DatabaseUrl,
@@ -27,6 +34,33 @@ pub struct BackendOptions {
     pub history_table: String,
     /// Give up connecting after this long.
     pub connect_timeout: Duration,
+    /// PostgreSQL only: the schema that holds the version and history tables (created when
+    /// missing) and comes first in the migration connection's `search_path`. `None` keeps the
+    /// server's `search_path`. Refused for other engines.
+    pub schema: Option<String>,
+    /// PostgreSQL and MySQL: create the database the URL names when it does not exist
+    /// (through the `postgres` maintenance database on PostgreSQL). SQLite files are always
+    /// created.
+    pub create_database: bool,
+    /// PostgreSQL only: extensions enabled with `CREATE EXTENSION IF NOT EXISTS` by
+    /// [`Backend::ensure_tables`]. Refused for other engines.
+    pub extensions: Vec<String>,
+}
+
+impl BackendOptions {
+    /// Options for `url` with the defaults: `retort_version` and `retort_history`, a 10 s connect
+    /// timeout, no schema, no database creation, no extensions.
+    pub fn new(url: DatabaseUrl) -> BackendOptions {
+        BackendOptions {
+            url,
+            version_table: DEFAULT_VERSION_TABLE.to_owned(),
+            history_table: DEFAULT_HISTORY_TABLE.to_owned(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            schema: None,
+            create_database: false,
+            extensions: Vec::new(),
+        }
+    }
 }
 
 /// Who holds a lock: shown to a runner that waits for it.
@@ -71,6 +105,9 @@ pub struct StepRun<'a> {
 pub enum Outcome {
     Applied,
     Failed,
+    /// MySQL only: the step is under way (its row is written first and updated as statements
+    /// complete); a row left `running` belongs to a runner that died mid-step.
+    Running,
 }
 
 impl Outcome {
@@ -79,6 +116,7 @@ impl Outcome {
         match self {
             Outcome::Applied => "applied",
             Outcome::Failed => "failed",
+            Outcome::Running => "running",
         }
     }
 }
@@ -113,7 +151,8 @@ pub trait Backend: Send {
     fn transactional_ddl(&self) -> bool;
 
     /// Creates the version and history tables when missing (Alembic creates its version table
-    /// before planning upgrade, downgrade and stamp, but not for `current`).
+    /// before planning upgrade, downgrade and stamp, but not for `current`). On PostgreSQL it
+    /// also creates the configured schema and enables the configured extensions.
     async fn ensure_tables(&mut self) -> Result<(), BackendError>;
 
     /// The version rows in the order the database returns them; empty when the table is missing.
@@ -143,15 +182,45 @@ pub trait Backend: Send {
     async fn close(self: Box<Self>) -> Result<(), BackendError>;
 }
 
-/// Connects to the database `options.url` names, with the backend for its engine.
+/// Connects to the database `options.url` names, with the backend for its engine, within
+/// `options.connect_timeout`.
+///
+/// An unreachable server, a refused login and a missing database (without
+/// `options.create_database`) each get their own [`BackendError`] naming the redacted URL.
 pub async fn connect(options: &BackendOptions) -> Result<Box<dyn Backend>, BackendError> {
+    check_engine_options(options)?;
     match options.url.dialect() {
         Dialect::Sqlite => Ok(Box::new(
             crate::sqlite::SqliteBackend::connect(options).await?,
         )),
-        dialect => Err(BackendError::UnsupportedEngine {
-            url: options.url.clone(),
-            dialect,
-        }),
+        Dialect::Postgres => Ok(Box::new(
+            crate::postgres::PostgresBackend::connect(options).await?,
+        )),
+        Dialect::Mysql => Ok(Box::new(
+            crate::mysql::MysqlBackend::connect(options).await?,
+        )),
     }
+}
+
+/// Refuses options the engine has no use for, and names no engine can hold.
+fn check_engine_options(options: &BackendOptions) -> Result<(), BackendError> {
+    let dialect = options.url.dialect();
+    let unsupported = |option| BackendError::UnsupportedOption {
+        url: options.url.clone(),
+        option,
+        dialect,
+    };
+    if let Some(schema) = &options.schema {
+        if dialect != Dialect::Postgres {
+            return Err(unsupported("schema"));
+        }
+        check_name("schema", schema)?;
+    }
+    if !options.extensions.is_empty() && dialect != Dialect::Postgres {
+        return Err(unsupported("extensions"));
+    }
+    for extension in &options.extensions {
+        check_name("extension", extension)?;
+    }
+    Ok(())
 }

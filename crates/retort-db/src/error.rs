@@ -32,10 +32,6 @@ pub enum BackendError {
     #[error("invalid database url {url}: {problem}")]
     InvalidUrl { url: String, problem: &'static str },
 
-    /// The engine is recognised but has no backend yet.
-    #[error("{dialect} databases are not supported yet ({url})")]
-    UnsupportedEngine { url: DatabaseUrl, dialect: Dialect },
-
     /// A configured table name cannot be used.
     #[error("invalid table name `{name}`: {problem}")]
     InvalidTableName { name: String, problem: &'static str },
@@ -56,6 +52,70 @@ pub enum BackendError {
         source: sqlx::Error,
     },
 
+    /// The server did not answer at the URL's host and port (refused, unknown host).
+    #[error("could not reach the database server of {url}")]
+    ServerUnreachable {
+        url: DatabaseUrl,
+        #[source]
+        source: sqlx::Error,
+    },
+
+    /// The server refused the URL's user name or password.
+    #[error("the database server of {url} refused the login: check the user name and password")]
+    AuthenticationFailed {
+        url: DatabaseUrl,
+        #[source]
+        source: sqlx::Error,
+    },
+
+    /// The URL names a database the server does not have, and `create_database` is off.
+    #[error(
+        "database `{database}` does not exist on the server of {url}: create it, or enable \
+         create_database for it"
+    )]
+    DatabaseMissing { url: DatabaseUrl, database: String },
+
+    /// `create_database` is on, and creating the missing database failed.
+    #[error("could not create database `{database}` on the server of {url}")]
+    CreateDatabaseFailed {
+        url: DatabaseUrl,
+        database: String,
+        #[source]
+        source: sqlx::Error,
+    },
+
+    /// A configured PostgreSQL extension is not installed on the server.
+    #[error(
+        "extension `{extension}` is not installed on the server of {url}: install its package \
+         on the database server, or remove it from the extensions option"
+    )]
+    ExtensionNotAvailable { url: DatabaseUrl, extension: String },
+
+    /// `CREATE EXTENSION` failed for an installed extension (permissions, say).
+    #[error("could not enable extension `{extension}`")]
+    ExtensionFailed {
+        extension: String,
+        #[source]
+        source: sqlx::Error,
+    },
+
+    /// An option was given for an engine that has no such thing.
+    #[error("the {option} option is not supported for {dialect} databases ({url})")]
+    UnsupportedOption {
+        url: DatabaseUrl,
+        option: &'static str,
+        dialect: Dialect,
+    },
+
+    /// A configured schema or extension name cannot be used.
+    #[error("invalid {what} name `{name}`: {problem}")]
+    InvalidName {
+        /// `schema` or `extension`.
+        what: &'static str,
+        name: String,
+        problem: &'static str,
+    },
+
     /// Connecting took longer than the connect timeout.
     #[error("could not connect to {url} within {}", describe_duration(*timeout))]
     ConnectTimeout { url: DatabaseUrl, timeout: Duration },
@@ -71,20 +131,44 @@ pub enum BackendError {
 
     /// A migration's SQL failed. Where the engine rolls back DDL, the database is left at the
     /// previous revision; otherwise `statements_done` says what had already been applied.
-    #[error("{} of {revision} failed{}", describe_direction(*direction), describe_statement(*statement_number, statement_text.as_deref(), *statements_done, *rolled_back))]
+    #[error("{} of {revision} failed{}", describe_direction(*direction), describe_statement(*statement_number, *statements_total, statement_text.as_deref(), *statements_done, *aftermath))]
     MigrationFailed {
         revision: String,
         direction: Direction,
         /// 1-based number of the failing statement within the migration, when known.
         statement_number: Option<usize>,
+        /// How many statements the migration has, when the backend split it.
+        statements_total: Option<usize>,
         /// The failing statement's text, when the engine knows it.
         statement_text: Option<String>,
         /// Statements that took effect and stay applied (0 after a rollback).
         statements_done: usize,
-        /// Whether everything the step did was rolled back.
-        rolled_back: bool,
+        /// What the failure left behind, and so what the user should do.
+        aftermath: FailureAftermath,
+        /// Boxed: the driver's error is large, and every `Result` of the crate carries this.
         #[source]
-        source: sqlx::Error,
+        source: Box<sqlx::Error>,
+    },
+
+    /// A MySQL migration that failed part-way was changed in a statement that already ran, so
+    /// rerunning it can neither skip that statement nor repeat it safely.
+    #[error(
+        "cannot resume the {} of {revision}: statement {changed_statement} already ran in a failed \
+         run but has changed since (statements 1-{statements_done} stay applied); restore its \
+         applied text, or undo statements 1-{statements_done} by hand and then run \
+         `UPDATE {history_table} SET outcome = 'abandoned' WHERE id = {history_id}` to start over",
+        describe_direction(*direction)
+    )]
+    ResumeRefused {
+        revision: String,
+        direction: Direction,
+        /// How many statements the failed run applied.
+        statements_done: usize,
+        /// 1-based number of the first applied statement whose text differs now.
+        changed_statement: usize,
+        history_table: String,
+        /// The id of the history row that recorded the failed run.
+        history_id: i64,
     },
 
     /// The migration lock was not free before the timeout.
@@ -128,6 +212,19 @@ impl BackendError {
     }
 }
 
+/// What a failed migration left behind, which decides what the user is told to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureAftermath {
+    /// Everything the step did was rolled back: the database is at the previous revision.
+    RolledBack,
+    /// Statements before the failing one took effect and nothing records them for a rerun
+    /// (a `transaction: false` step): repair by hand, then stamp.
+    PartlyApplied,
+    /// Statements before the failing one took effect and history records them with their
+    /// checksums (MySQL): a rerun with those statements unchanged resumes after them.
+    Resumable,
+}
+
 /// The error and its sources joined with `: `, as recorded in the history table.
 pub(crate) fn error_chain_text(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
@@ -157,23 +254,45 @@ fn describe_direction(direction: Direction) -> &'static str {
 
 fn describe_statement(
     statement_number: Option<usize>,
+    statements_total: Option<usize>,
     statement_text: Option<&str>,
     statements_done: usize,
-    rolled_back: bool,
+    aftermath: FailureAftermath,
 ) -> String {
     let mut text = String::new();
     if let Some(number) = statement_number {
         text.push_str(&format!(" at statement {number}"));
+        if let Some(total) = statements_total {
+            text.push_str(&format!(" of {total}"));
+        }
     }
     if let Some(statement) = statement_text {
         text.push_str(&format!(" `{}`", statement.trim()));
     }
-    if rolled_back {
-        text.push_str("; rolled back, the database is unchanged");
-    } else if statements_done > 0 {
-        text.push_str(&format!(
-            "; {statements_done} statement(s) before it stay applied: repair by hand, then stamp"
-        ));
+    let failing =
+        statement_number.map_or_else(|| "it".to_owned(), |number| format!("statement {number}"));
+    match aftermath {
+        FailureAftermath::RolledBack => {
+            text.push_str("; rolled back, the database is unchanged");
+        }
+        FailureAftermath::PartlyApplied if statements_done > 0 => {
+            text.push_str(&format!(
+                "; {statements_done} statement(s) before it stay applied: repair by hand, then stamp"
+            ));
+        }
+        FailureAftermath::PartlyApplied => {}
+        FailureAftermath::Resumable if statements_done > 0 => {
+            text.push_str(&format!(
+                "; statements 1-{statements_done} stay applied (ddl commits as it runs) and the \
+                 version table is unchanged: fix {failing} and run again to resume after \
+                 statement {statements_done}, or undo statements 1-{statements_done} by hand"
+            ));
+        }
+        FailureAftermath::Resumable => {
+            text.push_str(&format!(
+                "; nothing was applied and the version table is unchanged: fix {failing} and run again"
+            ));
+        }
     }
     text
 }
@@ -292,10 +411,11 @@ mod tests {
             revision: "ae1027a6acf".to_owned(),
             direction: Direction::Up,
             statement_number: Some(2),
+            statements_total: None,
             statement_text: None,
             statements_done: 0,
-            rolled_back: true,
-            source: sqlx::Error::Protocol("boom".to_owned()),
+            aftermath: FailureAftermath::RolledBack,
+            source: Box::new(sqlx::Error::Protocol("boom".to_owned())),
         };
         assert!(failed.is_migration_failure());
         assert_eq!(

@@ -8,17 +8,23 @@
 mod backend;
 mod error;
 mod history;
+mod mysql;
+mod non_atomic;
 mod offline;
+mod postgres;
+mod server;
 mod sql_text;
 mod sqlite;
+mod statements;
 mod url;
 
 pub use backend::{
-    Backend, BackendOptions, DEFAULT_HISTORY_TABLE, DEFAULT_VERSION_TABLE, HistoryRow, LockHolder,
-    Outcome, StepRun, connect,
+    Backend, BackendOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_HISTORY_TABLE, DEFAULT_VERSION_TABLE,
+    HistoryRow, LockHolder, Outcome, StepRun, connect,
 };
-pub use error::BackendError;
-pub use offline::{OfflineStep, render_offline};
+pub use error::{BackendError, FailureAftermath};
+pub use non_atomic::{NonAtomicWarning, non_atomic_warning};
+pub use offline::{OfflineStep, render_offline, render_offline_in_schema};
 pub use url::DatabaseUrl;
 
 #[cfg(test)]

@@ -19,12 +19,16 @@
 //! Alembic, `RETURNING` is not added to the version `INSERT`, and downgrading to base drops
 //! nothing (Alembic ≥ 1.18 does not either).
 //!
+//! With a PostgreSQL `schema` option ([`render_offline_in_schema`]) the script first creates the
+//! schema and sets the `search_path` as the online backend does, and names the version table
+//! with its schema.
+//!
 //! The history table is not written in offline mode: the script records no run, so a database
 //! migrated with it shows the revisions in its version table but nothing in `history --verbose`.
 
 use retort_core::{Action, Dialect, Step, VersionChange};
 
-use crate::sql_text::{create_version_table, quote_identifier, quote_literal};
+use crate::sql_text::{create_version_table_in, qualified_name, quote_identifier, quote_literal};
 
 /// A step and its SQL, for rendering.
 #[derive(Debug, Clone, Copy)]
@@ -44,8 +48,34 @@ pub fn render_offline(
     start_rows_empty: bool,
     steps: &[OfflineStep<'_>],
 ) -> String {
-    let quoted_table = quote_identifier(dialect, version_table);
+    render_offline_in_schema(dialect, None, version_table, start_rows_empty, steps)
+}
+
+/// [`render_offline`] for a PostgreSQL database with a `schema` option: the version table is
+/// qualified with the schema (as Alembic's `version_table_schema` does), and the script starts
+/// by creating the schema and putting it first in the `search_path`, as the online backend does.
+pub fn render_offline_in_schema(
+    dialect: Dialect,
+    schema: Option<&str>,
+    version_table: &str,
+    start_rows_empty: bool,
+    steps: &[OfflineStep<'_>],
+) -> String {
+    let quoted_table = qualified_name(dialect, schema, version_table);
     let mut script = String::new();
+    if let Some(schema) = schema.filter(|_| !steps.is_empty()) {
+        let quoted_schema = quote_identifier(dialect, schema);
+        push_statement(
+            &mut script,
+            &format!("CREATE SCHEMA IF NOT EXISTS {quoted_schema};"),
+        );
+        let search_path = if schema == "public" {
+            quoted_schema
+        } else {
+            format!("{quoted_schema}, public")
+        };
+        push_statement(&mut script, &format!("SET search_path TO {search_path};"));
+    }
     for (step_index, offline_step) in steps.iter().enumerate() {
         let wrap_in_transaction =
             offline_step.transactional && dialect_has_transactional_ddl(dialect);
@@ -53,7 +83,7 @@ pub fn render_offline(
             push_statement(&mut script, "BEGIN;");
         }
         if step_index == 0 && start_rows_empty {
-            let ddl = create_version_table(dialect, version_table, false, true);
+            let ddl = create_version_table_in(dialect, schema, version_table, false, true);
             push_statement(&mut script, &format!("{ddl};"));
         }
         push_statement(&mut script, &running_comment(offline_step.step));
@@ -385,6 +415,44 @@ UPDATE retort_version SET version_num='b2' WHERE retort_version.version_num = 'a
 
 ";
         assert_eq!(script, expected);
+    }
+
+    #[test]
+    fn a_schema_qualifies_the_version_table_and_leads_the_search_path() {
+        let first = upgrade("a1", &[], vec![insert("a1")]);
+        let script = render_offline_in_schema(
+            Dialect::Postgres,
+            Some("App"),
+            "retort_version",
+            true,
+            &[transactional(&first, Some("CREATE TABLE t (id INT)"))],
+        );
+        let expected = "\
+CREATE SCHEMA IF NOT EXISTS \"App\";
+
+SET search_path TO \"App\", public;
+
+BEGIN;
+
+CREATE TABLE \"App\".retort_version (
+    version_num VARCHAR(32) NOT NULL,
+    CONSTRAINT retort_version_pkc PRIMARY KEY (version_num)
+);
+
+-- Running upgrade  -> a1
+
+CREATE TABLE t (id INT);
+
+INSERT INTO \"App\".retort_version (version_num) VALUES ('a1');
+
+COMMIT;
+
+";
+        assert_eq!(script, expected);
+        assert_eq!(
+            render_offline_in_schema(Dialect::Postgres, Some("App"), "retort_version", true, &[]),
+            ""
+        );
     }
 
     #[test]

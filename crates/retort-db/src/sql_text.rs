@@ -1,21 +1,25 @@
 //! Small pieces of SQL text shared by the engines and the offline renderer: identifier quoting,
-//! literals, the version-table DDL and statements.
+//! literals, bind parameters, the version-table DDL and statements, and the checks every engine
+//! makes of the version rows around a step.
 
-use retort_core::Dialect;
+use retort_core::{Dialect, VersionChange};
 
 use crate::error::BackendError;
 
 /// Longest table name accepted (PostgreSQL truncates identifiers at 63 bytes).
 const MAX_TABLE_NAME_BYTES: usize = 63;
 
-/// `name` as it appears in SQL: bare when it is a plain identifier (`retort_version`), as
-/// Alembic writes it; otherwise quoted for `dialect` with embedded quotes doubled.
+/// `name` as it appears in SQL: bare when it is a plain lowercase identifier (`retort_version`),
+/// as Alembic writes it; otherwise quoted for `dialect` with embedded quotes doubled. Upper-case
+/// letters are quoted as SQLAlchemy quotes them: PostgreSQL would fold a bare `App` to `app`.
 pub(crate) fn quote_identifier(dialect: Dialect, name: &str) -> String {
     let mut characters = name.chars();
     let plain = characters
         .next()
-        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
-        && characters.all(|character| character.is_ascii_alphanumeric() || character == '_');
+        .is_some_and(|first| first.is_ascii_lowercase() || first == '_')
+        && characters.all(|character| {
+            character.is_ascii_lowercase() || character.is_ascii_digit() || character == '_'
+        });
     if plain {
         return name.to_owned();
     }
@@ -32,19 +36,141 @@ pub(crate) fn quote_literal(value: &str) -> String {
 
 /// Refuses table names no engine can hold: empty, too long, or with control characters.
 pub(crate) fn check_table_name(name: &str) -> Result<(), BackendError> {
-    let problem = if name.is_empty() {
-        "it is empty"
+    match name_problem(name) {
+        None => Ok(()),
+        Some(problem) => Err(BackendError::InvalidTableName {
+            name: name.escape_debug().to_string(),
+            problem,
+        }),
+    }
+}
+
+/// Like [`check_table_name`], for a schema or extension name; `what` says which.
+pub(crate) fn check_name(what: &'static str, name: &str) -> Result<(), BackendError> {
+    match name_problem(name) {
+        None => Ok(()),
+        Some(problem) => Err(BackendError::InvalidName {
+            what,
+            name: name.escape_debug().to_string(),
+            problem,
+        }),
+    }
+}
+
+fn name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("it is empty")
     } else if name.len() > MAX_TABLE_NAME_BYTES {
-        "it is longer than 63 bytes"
+        Some("it is longer than 63 bytes")
     } else if name.chars().any(char::is_control) {
-        "it contains a control character"
+        Some("it contains a control character")
     } else {
+        None
+    }
+}
+
+/// `table`, or `schema.table`, each part quoted as [`quote_identifier`] does.
+pub(crate) fn qualified_name(dialect: Dialect, schema: Option<&str>, table: &str) -> String {
+    match schema {
+        Some(schema) => format!(
+            "{}.{}",
+            quote_identifier(dialect, schema),
+            quote_identifier(dialect, table)
+        ),
+        None => quote_identifier(dialect, table),
+    }
+}
+
+/// The `number`th (1-based) bind parameter: `?1` (SQLite), `$1` (PostgreSQL), `?` (MySQL).
+pub(crate) fn placeholder(dialect: Dialect, number: usize) -> String {
+    match dialect {
+        Dialect::Sqlite => format!("?{number}"),
+        Dialect::Postgres => format!("${number}"),
+        Dialect::Mysql => "?".to_owned(),
+    }
+}
+
+/// `count` bind parameters separated by `, `.
+pub(crate) fn placeholders(dialect: Dialect, count: usize) -> String {
+    (1..=count)
+        .map(|number| placeholder(dialect, number))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One version-table change as a statement with bind values, and what it does for messages.
+pub(crate) struct VersionChangeSql<'a> {
+    pub(crate) statement: String,
+    pub(crate) binds: Vec<&'a str>,
+    /// A fragment for [`BackendError::QueryFailed`]: "updating 'a' to 'b' in retort_version".
+    pub(crate) doing: String,
+}
+
+/// The statement that applies `change` to the version table `quoted_table` (named `table`).
+pub(crate) fn version_change_sql<'a>(
+    dialect: Dialect,
+    quoted_table: &str,
+    table: &str,
+    change: &'a VersionChange,
+) -> VersionChangeSql<'a> {
+    let first = placeholder(dialect, 1);
+    let second = placeholder(dialect, 2);
+    match change {
+        VersionChange::Insert(revision) => VersionChangeSql {
+            statement: format!("INSERT INTO {quoted_table} (version_num) VALUES ({first})"),
+            binds: vec![revision],
+            doing: format!("inserting '{revision}' into {table}"),
+        },
+        VersionChange::Update { from, to } => VersionChangeSql {
+            statement: format!(
+                "UPDATE {quoted_table} SET version_num = {first} WHERE version_num = {second}"
+            ),
+            binds: vec![to, from],
+            doing: format!("updating '{from}' to '{to}' in {table}"),
+        },
+        VersionChange::Delete(revision) => VersionChangeSql {
+            statement: format!("DELETE FROM {quoted_table} WHERE version_num = {first}"),
+            binds: vec![revision],
+            doing: format!("deleting '{revision}' from {table}"),
+        },
+    }
+}
+
+/// Refuses a step unless the version rows `found` are `expected`, compared as sets.
+pub(crate) fn check_expected_rows(
+    table: &str,
+    expected: &[String],
+    found: Vec<String>,
+) -> Result<(), BackendError> {
+    let mut found_sorted = found.clone();
+    found_sorted.sort();
+    let mut expected_sorted = expected.to_vec();
+    expected_sorted.sort();
+    if found_sorted == expected_sorted {
         return Ok(());
-    };
-    Err(BackendError::InvalidTableName {
-        name: name.escape_debug().to_string(),
-        problem,
+    }
+    Err(BackendError::VersionRowsChanged {
+        table: table.to_owned(),
+        expected: expected.to_vec(),
+        found,
     })
+}
+
+/// Refuses an UPDATE or DELETE of a version row that matched other than exactly one row.
+pub(crate) fn check_rows_matched(
+    table: &str,
+    change: &VersionChange,
+    rows_affected: u64,
+) -> Result<(), BackendError> {
+    let must_match_one_row = !matches!(change, VersionChange::Insert(_));
+    if must_match_one_row && rows_affected != 1 {
+        return Err(BackendError::VersionRowMismatch {
+            table: table.to_owned(),
+            change: change.clone(),
+            matched: rows_affected,
+        });
+    }
+    Ok(())
 }
 
 /// `CREATE TABLE <table> (version_num VARCHAR(32) NOT NULL, CONSTRAINT <table>_pkc PRIMARY KEY
@@ -57,7 +183,18 @@ pub(crate) fn create_version_table(
     if_not_exists: bool,
     multiline: bool,
 ) -> String {
-    let quoted_table = quote_identifier(dialect, table);
+    create_version_table_in(dialect, None, table, if_not_exists, multiline)
+}
+
+/// [`create_version_table`] in `schema` when given; the constraint keeps Alembic's name.
+pub(crate) fn create_version_table_in(
+    dialect: Dialect,
+    schema: Option<&str>,
+    table: &str,
+    if_not_exists: bool,
+    multiline: bool,
+) -> String {
+    let quoted_table = qualified_name(dialect, schema, table);
     let quoted_constraint = quote_identifier(dialect, &format!("{table}_pkc"));
     let if_not_exists = if if_not_exists { "IF NOT EXISTS " } else { "" };
     let (open, separator, close) = if multiline {
@@ -88,6 +225,7 @@ mod tests {
         assert_eq!(quote_identifier(Dialect::Sqlite, "a\"b"), "\"a\"\"b\"");
         assert_eq!(quote_identifier(Dialect::Mysql, "a`b c"), "`a``b c`");
         assert_eq!(quote_identifier(Dialect::Mysql, "1st"), "`1st`");
+        assert_eq!(quote_identifier(Dialect::Postgres, "App"), "\"App\"");
     }
 
     #[test]

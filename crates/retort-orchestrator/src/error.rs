@@ -29,7 +29,7 @@ pub enum RunError {
     #[error("databases of the run depend on each other in a cycle: {}", describe_cycle(links))]
     DatabaseCycle { links: Vec<CycleLink> },
     #[error(
-        "database '{database}': revision {revision} ({path}) has no downgrade section, so it is irreversible and the downgrade cannot pass it; nothing was run"
+        "database '{database}': revision {revision} ({path}) has no downgrade section, so it is irreversible and the downgrade cannot pass it; pick a target that keeps it applied"
     )]
     Irreversible { database: String, revision: String, path: String },
     #[error(
@@ -123,13 +123,18 @@ impl RunError {
     }
 }
 
-/// The error and its sources, joined with `: ` (what `{:#}` prints for an `anyhow` chain).
+/// The error and its sources, joined with `: ` (what `{:#}` prints for an `anyhow` chain). A
+/// source whose text already ends the message is left out: sqlx's database error prints its
+/// cause and also returns it as its source, which would otherwise say everything twice.
 pub(crate) fn error_chain_text(error: &dyn Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
         source = cause.source();
     }
     text
@@ -164,4 +169,33 @@ fn describe_cycle(links: &[CycleLink]) -> String {
 
 fn describe_problems(problems: &[RunError]) -> String {
     problems.iter().map(|problem| format!("\n  - {}", error_chain_text(problem))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{fmt, io};
+
+    use super::*;
+
+    /// Prints its cause and also returns it as its source, as sqlx's database error does.
+    #[derive(Debug)]
+    struct Repeating(io::Error);
+
+    impl fmt::Display for Repeating {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "error returned from database: {}", self.0)
+        }
+    }
+
+    impl Error for Repeating {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_cause_already_in_the_message_is_written_once() {
+        let error = Repeating(io::Error::other("no such table: nowhere"));
+        assert_eq!(error_chain_text(&error), "error returned from database: no such table: nowhere");
+    }
 }

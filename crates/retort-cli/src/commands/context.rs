@@ -50,13 +50,16 @@ impl<'a> Context<'a> {
         &self,
         database: &DatabaseSettings,
     ) -> Result<BackendOptions, ConfigError> {
+        let url = database
+            .require_url(self.project.settings.origin())?
+            .clone();
+        // `schema`, `extensions` and `create_database` are not passed on yet: the server
+        // backends that use them are not wired to the command line.
         Ok(BackendOptions {
-            url: database
-                .require_url(self.project.settings.origin())?
-                .clone(),
             version_table: database.version_table.clone(),
             history_table: database.history_table.clone(),
             connect_timeout: database.connect_timeout,
+            ..BackendOptions::new(url)
         })
     }
 }

@@ -2,7 +2,11 @@
 //! orchestrator, a plain line per event on stderr, and the summary table at the end. The loop
 //! itself is the orchestrator's; this file only renders what it reports.
 
-use retort_orchestrator::{Command, DatabaseTarget, Event, RunRequest};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use retort_core::MigrationSet;
+use retort_orchestrator::{Command, DatabaseTarget, Event, RunReport, RunRequest};
 
 use crate::commands::context::Context;
 use crate::exit::Outcome;
@@ -18,6 +22,8 @@ pub async fn run(
     keep_going: bool,
 ) -> anyhow::Result<Outcome> {
     let all_sets = context.load_every_database()?;
+    let runs_migrations = !matches!(command, Command::Stamp { .. });
+    let sets_by_name = all_sets.clone();
     let is_selected = |name: &str| {
         context
             .databases
@@ -60,14 +66,44 @@ pub async fn run(
         Some(EventLine::Detail(line)) => printer.detail(line),
         None => {}
     };
-    let report = retort_orchestrator::run(request, &mut on_event).await?;
+    let mut report = retort_orchestrator::run(request, &mut on_event).await?;
+    if runs_migrations {
+        name_failed_files(&mut report, &sets_by_name);
+    }
     let table = render::summary_table(&report);
     if !report.is_success() {
         printer.report(table.trim_end());
-        return Ok(Outcome::MigrationFailed);
+        // A step that failed is a migration that failed (1); a database that failed before or
+        // after its steps (its lock was not free in time, say) is not (2).
+        let step_failed = report
+            .databases
+            .iter()
+            .any(|database| database.failed_revision.is_some());
+        return Ok(if step_failed {
+            Outcome::MigrationFailed
+        } else {
+            Outcome::Stopped
+        });
     }
     if context.databases.len() > 1 {
         printer.status(table.trim_end());
     }
     Ok(Outcome::Success)
+}
+
+/// Puts the file of each failed migration in front of its error, as problems with files are
+/// shown everywhere else (`path: what went wrong`), so the summary says which file to fix.
+fn name_failed_files(report: &mut RunReport, sets: &BTreeMap<String, Arc<MigrationSet>>) {
+    for database in &mut report.databases {
+        let (Some(revision), Some(error)) = (&database.failed_revision, &mut database.error) else {
+            continue;
+        };
+        let Some(migration) = sets
+            .get(&database.database)
+            .and_then(|set| set.migration(revision))
+        else {
+            continue;
+        };
+        *error = format!("{}: {error}", migration.path);
+    }
 }

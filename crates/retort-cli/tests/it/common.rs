@@ -362,3 +362,113 @@ pub fn add_example_migrations(project: &TestProject) {
         project.migration("app", file_name, migration);
     }
 }
+
+/// Everything in `data/<database>.db` that a refused command must leave as it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseState {
+    /// Every table and index, retort's own included, as `table t` or `index name`.
+    pub schema: Vec<String>,
+    /// The version rows, sorted.
+    pub version_rows: Vec<String>,
+    /// One `revision direction outcome` line per history row, oldest first.
+    pub history: Vec<String>,
+    /// The holder of the migration lock as `host pid run_id`, when one holds it.
+    pub lock: Vec<String>,
+}
+
+impl TestProject {
+    /// The schema, version rows, history rows and lock of `data/<database>.db`.
+    pub fn state(&self, database: &str) -> DatabaseState {
+        let schema = self.query(
+            database,
+            "SELECT type || ' ' || name FROM sqlite_master ORDER BY type, name",
+        );
+        let has = |table: &str| {
+            schema
+                .iter()
+                .any(|entry| *entry == format!("table {table}"))
+        };
+        let history = if has("retort_history") {
+            self.query(
+                database,
+                "SELECT revision || ' ' || direction || ' ' || outcome FROM retort_history ORDER BY id",
+            )
+        } else {
+            Vec::new()
+        };
+        let lock = if has("retort_lock") {
+            self.query(
+                database,
+                "SELECT host || ' ' || pid || ' ' || run_id FROM retort_lock",
+            )
+        } else {
+            Vec::new()
+        };
+        let version_rows = if has("retort_version") {
+            self.version_rows(database)
+        } else {
+            Vec::new()
+        };
+        DatabaseState {
+            schema,
+            version_rows,
+            history,
+            lock,
+        }
+    }
+
+    /// Writes `bytes` (not necessarily UTF-8) to a file under the root.
+    pub fn write_bytes(&self, relative: &str, bytes: &[u8]) {
+        let path = self.path(relative);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).expect("parent directory");
+        }
+        fs::write(path, bytes).expect("write file");
+    }
+
+    /// Runs `sql` (one or more statements) on `data/<database>.db`, as another program would.
+    pub fn execute(&self, database: &str, sql: &'static str) {
+        let path = self.path(&format!("data/{database}.db"));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let url = format!("sqlite://{}", path.display());
+            let mut connection = sqlx::SqliteConnection::connect(&url)
+                .await
+                .expect("open the test database");
+            sqlx::raw_sql(sql)
+                .execute(&mut connection)
+                .await
+                .expect("execute");
+            connection.close().await.expect("close");
+        });
+    }
+}
+
+impl Run {
+    /// Asserts that the command was refused (or its migration failed) with `code`, that stderr
+    /// holds every one of `fragments`, and that nothing panicked.
+    #[track_caller]
+    pub fn refused_with(&self, code: i32, fragments: &[&str]) {
+        let missing: Vec<&&str> = fragments
+            .iter()
+            .filter(|fragment| !self.stderr.contains(**fragment))
+            .collect();
+        assert!(
+            self.code == code && missing.is_empty(),
+            "expected exit {code} with stderr containing {missing:?}, got exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code,
+            self.stdout,
+            self.stderr
+        );
+        for panic_text in ["panicked", "RUST_BACKTRACE"] {
+            assert!(
+                !self.stderr.contains(panic_text) && !self.stdout.contains(panic_text),
+                "the binary panicked:\n{}",
+                self.stderr
+            );
+        }
+    }
+}

@@ -33,12 +33,12 @@ fn unknown_keys_are_named_with_their_file() {
     project.retort(&["heads"]).check(
         2,
         "",
-        "error: unknown key 'databases.app.lock_timeout' in config/retort.toml; expected one of: url, url_env, versions, version_table, history_table, after, lock_timeout_secs, connect_timeout_secs, expected_heads, schema, extensions, create_database, transaction_mode\n",
+        "error: unknown key 'databases.app.lock_timeout' in config/retort.toml:3; expected one of: url, url_env, versions, version_table, history_table, after, lock_timeout_secs, connect_timeout_secs, expected_heads, schema, extensions, create_database, transaction_mode\n",
     );
     let project = TestProject::with_config("[database.app]\nurl = \"sqlite:data/app.db\"\n");
     project.retort(&["heads"]).fails_with(
         2,
-        "error: unknown key 'database' in config/retort.toml; expected one of: databases\n",
+        "error: unknown key 'database' in config/retort.toml:1; expected one of: databases\n",
     );
 }
 
@@ -52,9 +52,9 @@ fn bad_values_and_missing_urls_are_all_reported() {
         "",
         "\
 error: 3 problems in the configuration:
-  database 'app' has neither 'url' nor 'url_env' in config/retort.toml
-  invalid url for database 'other' (from config/retort.toml): unsupported database url scheme `oracle` (supported: sqlite:, postgres://, postgresql://, mysql://, mariadb://)
-  database 'other' in config/retort.toml lists 'nowhere' in 'after', which is not configured (configured: app, other)
+  database 'app' has neither 'url' nor 'url_env' in config/retort.toml:1
+  invalid url for database 'other' (from config/retort.toml:5): unsupported database url scheme `oracle` (supported: sqlite:, postgres://, postgresql://, mysql://, mariadb://)
+  database 'other' in config/retort.toml:6 lists 'nowhere' in 'after', which is not configured (configured: app, other)
 ",
     );
     let project = TestProject::with_config(
@@ -63,7 +63,7 @@ error: 3 problems in the configuration:
     project.retort(&["heads"]).check(
         2,
         "",
-        "error: invalid value for 'databases.app.lock_timeout_secs' in config/retort.toml: invalid type: found string \"soon\", expected u64\n",
+        "error: invalid value for 'databases.app.lock_timeout_secs' in config/retort.toml:3: invalid type: found string \"soon\", expected u64\n",
     );
 }
 

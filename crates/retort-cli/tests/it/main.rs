@@ -2,6 +2,7 @@
 //! directory (a `config/retort.toml`, `databases/<db>/versions/*.sql`, SQLite files under it),
 //! runs the binary there, and checks its exit code, stdout and stderr, and the databases.
 
+mod bad_input;
 mod common;
 mod config;
 mod exit_codes;

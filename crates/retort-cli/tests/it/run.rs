@@ -82,7 +82,7 @@ app: upgrade a1 (one) ... ok [TIME]
 app: upgrade b2 (two) ... ok [TIME]
 app: upgrade c3 (three) ... failed
 database  started at  now at  failure
-app       base        b2      upgrade of c3 failed at statement 2; rolled back, the database is unchanged: "
+app       base        b2      databases/app/versions/3_c3.sql: upgrade of c3 failed at statement 2; rolled back, the database is unchanged: "
     ), "{}", run.stderr);
     assert!(
         run.stderr.contains("no such table: missing"),
@@ -134,7 +134,7 @@ fn irreversible_migrations_stop_a_downgrade_before_it_starts() {
     project.retort(&["downgrade", "base"]).check(
         2,
         "",
-        "error: database 'app': revision a1 (databases/app/versions/1_a1.sql) has no downgrade section, so it is irreversible and the downgrade cannot pass it; nothing was run\n",
+        "error: database 'app': revision a1 (databases/app/versions/1_a1.sql) has no downgrade section, so it is irreversible and the downgrade cannot pass it; pick a target that keeps it applied\n",
     );
     assert_eq!(project.version_rows("app"), ["a1"]);
 }
@@ -227,8 +227,9 @@ fn keep_going_lets_independent_databases_finish() {
     let run = project.retort(&["upgrade", "--keep-going"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
-        run.stderr
-            .contains("\nbad       base        base    upgrade of b1 failed"),
+        run.stderr.contains(
+            "\nbad       base        base    databases/bad/versions/1_b1.sql: upgrade of b1 failed"
+        ),
         "{}",
         run.stderr
     );

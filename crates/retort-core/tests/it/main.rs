@@ -5,4 +5,3 @@ mod graph_props;
 mod alembic_revision;
 mod alembic_traversal;
 mod alembic_oracle;
-mod zz_scratch_tmp;

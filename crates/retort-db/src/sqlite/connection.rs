@@ -12,15 +12,11 @@ use sqlx::{AssertSqlSafe, Connection, Row};
 
 use crate::backend::{Backend, BackendOptions, HistoryRow, LockHolder, StepRun};
 use crate::error::BackendError;
-use crate::history::RunEnvironment;
+use crate::history::{HISTORY_COLUMNS, RunEnvironment};
 use crate::sql_text::{check_table_name, create_version_table, quote_identifier};
 
 /// How long a statement waits for another connection's write lock.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The columns of the history table, in insert order.
-pub(super) const HISTORY_COLUMNS: &str = "run_id, revision, direction, checksum, started_at, finished_at, duration_ms, \
-     user_name, host, retort_version, outcome, statements_done, statements_total, error";
 
 /// One SQLite database, on one connection.
 pub(crate) struct SqliteBackend {

@@ -1,29 +1,14 @@
 //! Running one step: the transaction, the migration's statements, the version-row changes and
 //! the history row, and the failure path that rolls back and records what happened.
 
-use std::time::Instant;
-
 use futures_util::StreamExt;
 use retort_core::VersionChange;
 use sqlx::{AssertSqlSafe, Connection, SqliteConnection};
 
-use super::connection::{
-    HISTORY_COLUMNS, SqliteBackend, TableNames, query_failed, select_version_rows,
-};
+use super::connection::{SqliteBackend, TableNames, query_failed, select_version_rows};
 use crate::backend::{Backend, HistoryRow, Outcome, StepRun};
-use crate::error::{BackendError, error_chain_text};
-use crate::history::{RunEnvironment, history_direction, history_revision, timestamp_now};
-
-/// The history fields known when a step starts.
-struct HistoryDraft {
-    run_id: String,
-    revision: String,
-    direction: &'static str,
-    checksum: Option<String>,
-    started_at: String,
-    started: Instant,
-    environment: RunEnvironment,
-}
+use crate::error::{BackendError, FailureAftermath, error_chain_text};
+use crate::history::{HISTORY_COLUMNS, HistoryDraft, history_revision};
 
 /// A failed step: the error to return and what to record.
 struct StepFailure {
@@ -39,15 +24,7 @@ impl SqliteBackend {
         run: StepRun<'_>,
     ) -> Result<(), BackendError> {
         self.ensure_tables().await?;
-        let draft = HistoryDraft {
-            run_id: run.run_id.to_owned(),
-            revision: history_revision(run.step),
-            direction: history_direction(run.step),
-            checksum: run.checksum.map(str::to_owned),
-            started_at: timestamp_now(),
-            started: Instant::now(),
-            environment: self.environment.clone(),
-        };
+        let draft = HistoryDraft::start(&run, &self.environment);
         let attempt = match run.sql {
             Some(sql) if !run.transactional => {
                 self.run_outside_transaction(&run, sql, &draft).await
@@ -174,32 +151,6 @@ impl SqliteBackend {
     }
 }
 
-impl HistoryDraft {
-    fn finish(
-        &self,
-        outcome: Outcome,
-        statements_done: Option<usize>,
-        error: Option<String>,
-    ) -> HistoryRow {
-        HistoryRow {
-            run_id: self.run_id.clone(),
-            revision: self.revision.clone(),
-            direction: self.direction.to_owned(),
-            checksum: self.checksum.clone(),
-            started_at: self.started_at.clone(),
-            finished_at: timestamp_now(),
-            duration_ms: i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX),
-            user_name: self.environment.user_name.clone(),
-            host: self.environment.host.clone(),
-            retort_version: self.environment.retort_version.to_owned(),
-            outcome: outcome.as_str().to_owned(),
-            statements_done: statements_done.map(|count| i64::try_from(count).unwrap_or(i64::MAX)),
-            statements_total: None,
-            error,
-        }
-    }
-}
-
 /// Refuses the step unless the version rows are `expected` (as sets).
 async fn check_expected_rows(
     connection: &mut SqliteConnection,
@@ -237,10 +188,15 @@ async fn execute_migration_sql(
                 revision: history_revision(run.step),
                 direction: run.step.direction(),
                 statement_number: Some(statements_done + 1),
+                statements_total: None,
                 statement_text: None,
                 statements_done: if rolled_back { 0 } else { statements_done },
-                rolled_back,
-                source,
+                aftermath: if rolled_back {
+                    FailureAftermath::RolledBack
+                } else {
+                    FailureAftermath::PartlyApplied
+                },
+                source: Box::new(source),
             });
         }
         statements_done += 1;
@@ -333,10 +289,11 @@ fn commit_failed(run: &StepRun<'_>, source: sqlx::Error) -> BackendError {
             revision: history_revision(run.step),
             direction: run.step.direction(),
             statement_number: None,
+            statements_total: None,
             statement_text: None,
             statements_done: 0,
-            rolled_back: true,
-            source,
+            aftermath: FailureAftermath::RolledBack,
+            source: Box::new(source),
         },
         None => query_failed(
             format!("committing the stamp to {}", history_revision(run.step)),

@@ -1,58 +1,7 @@
-//! Helpers shared by the integration tests: fresh databases, hand-built steps, direct queries.
-
-use std::time::Duration;
+//! Helpers shared by the integration tests: hand-built steps and step runs.
 
 use retort_core::{Action, Direction, Step, VersionChange};
-use retort_db::{Backend, BackendOptions, DatabaseUrl, StepRun};
-use sqlx::{Connection, SqliteConnection};
-use tempfile::TempDir;
-
-/// A temporary directory holding one SQLite database file, removed on drop.
-pub struct TestDatabase {
-    pub directory: TempDir,
-    pub url: DatabaseUrl,
-}
-
-impl TestDatabase {
-    pub fn new() -> TestDatabase {
-        let directory = tempfile::tempdir().unwrap();
-        let url = DatabaseUrl::parse(&format!(
-            "sqlite://{}",
-            directory.path().join("app.db").display()
-        ))
-        .unwrap();
-        TestDatabase { directory, url }
-    }
-
-    pub fn options(&self) -> BackendOptions {
-        BackendOptions {
-            url: self.url.clone(),
-            version_table: "retort_version".to_owned(),
-            history_table: "retort_history".to_owned(),
-            connect_timeout: Duration::from_secs(5),
-        }
-    }
-
-    pub async fn backend(&self) -> Box<dyn Backend> {
-        retort_db::connect(&self.options()).await.unwrap()
-    }
-
-    /// A second, plain connection for looking at the file behind the backend's back.
-    pub async fn inspect(&self) -> SqliteConnection {
-        let path = self.directory.path().join("app.db");
-        SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap()
-    }
-
-    pub async fn table_names(&self) -> Vec<String> {
-        let mut connection = self.inspect().await;
-        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-            .fetch_all(&mut connection)
-            .await
-            .unwrap()
-    }
-}
+use retort_db::StepRun;
 
 pub fn ids(values: &[&str]) -> Vec<String> {
     values.iter().map(|value| (*value).to_owned()).collect()

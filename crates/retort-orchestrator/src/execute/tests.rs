@@ -35,10 +35,8 @@ fn linear_target() -> DatabaseTarget {
     DatabaseTarget {
         name: "app".to_owned(),
         backend: BackendOptions {
-            url,
-            version_table: "retort_version".to_owned(),
-            history_table: "retort_history".to_owned(),
             connect_timeout: Duration::from_secs(1),
+            ..BackendOptions::new(url)
         },
         migrations: Arc::new(migrations),
         after: Vec::new(),

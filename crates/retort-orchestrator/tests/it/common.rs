@@ -94,10 +94,8 @@ impl TestDatabases {
         DatabaseTarget {
             name: name.to_owned(),
             backend: BackendOptions {
-                url,
-                version_table: "retort_version".to_owned(),
-                history_table: "retort_history".to_owned(),
                 connect_timeout: Duration::from_secs(10),
+                ..BackendOptions::new(url)
             },
             migrations: migration_set(files),
             after: after.iter().map(|name| (*name).to_owned()).collect(),

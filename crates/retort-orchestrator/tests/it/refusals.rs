@@ -87,7 +87,7 @@ async fn an_irreversible_migration_refuses_the_downgrade_before_anything_runs() 
     assert_eq!(
         error.to_string(),
         "database 'app': revision r2 (databases/app/versions/r2.sql) has no downgrade section, so it is \
-         irreversible and the downgrade cannot pass it; nothing was run"
+         irreversible and the downgrade cannot pass it; pick a target that keeps it applied"
     );
     assert_eq!(events, refused_events());
     // r3 was not downgraded although it comes before r2.
