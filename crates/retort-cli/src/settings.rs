@@ -63,18 +63,11 @@ pub struct DatabaseSettings {
         reason = "read by the check and status commands, which come later"
     )]
     pub expected_heads: usize,
-    /// Accepted and stored for the server backends.
-    #[expect(
-        dead_code,
-        reason = "used by the PostgreSQL and MySQL backends, which come later"
-    )]
+    /// PostgreSQL: the schema of the version and history tables, first in `search_path`.
     pub schema: Option<String>,
-    #[expect(
-        dead_code,
-        reason = "used by the PostgreSQL backend, which comes later"
-    )]
+    /// PostgreSQL: extensions enabled with `CREATE EXTENSION IF NOT EXISTS`.
     pub extensions: Vec<String>,
-    #[expect(dead_code, reason = "used by the server backends, which come later")]
+    /// PostgreSQL and MySQL: create the database when it does not exist.
     pub create_database: bool,
     #[expect(
         dead_code,

@@ -75,6 +75,4 @@ pub enum RevisionError {
     StampOverlap { row: String, dests: Vec<String> },
     #[error("cannot compute the version-table change for revision {revision}: {detail}; the version table is in a state upgrade and downgrade do not produce, use 'stamp' to set it")]
     InconsistentRows { revision: String, detail: String },
-    #[error("revision {revision} has normalised parents {ancestor} and {descendant}, and {ancestor} is an ancestor of {descendant}; remove the redundant depends_on entry")]
-    RedundantDependency { revision: String, ancestor: String, descendant: String },
 }

@@ -43,10 +43,14 @@ pub(crate) fn stamp(map: &RevisionMap, rows: &[String], targets: &[&str], purge:
     let mut destinations: Vec<Option<usize>> = Vec::new();
     for target in &targets {
         for position in map.get_revisions(target)? {
-            destinations.push(match position {
+            let destination = match position {
                 Position::Revision(index) => Some(index),
                 Position::Base | Position::BelowBases => None,
-            });
+            };
+            // Naming a destination twice means it once (Alembic fails an assertion).
+            if !destinations.contains(&destination) {
+                destinations.push(destination);
+            }
         }
     }
     if destinations.is_empty() {

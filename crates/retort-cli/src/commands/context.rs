@@ -53,13 +53,15 @@ impl<'a> Context<'a> {
         let url = database
             .require_url(self.project.settings.origin())?
             .clone();
-        // `schema`, `extensions` and `create_database` are not passed on yet: the server
-        // backends that use them are not wired to the command line.
+        // The backend refuses `schema` and `extensions` for engines that have no such thing.
         Ok(BackendOptions {
+            url,
             version_table: database.version_table.clone(),
             history_table: database.history_table.clone(),
             connect_timeout: database.connect_timeout,
-            ..BackendOptions::new(url)
+            schema: database.schema.clone(),
+            create_database: database.create_database,
+            extensions: database.extensions.clone(),
         })
     }
 }

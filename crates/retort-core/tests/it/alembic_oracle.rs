@@ -293,11 +293,11 @@ impl std::fmt::Display for Op {
 #[derive(Debug, Clone)]
 struct OpChoices {
     picks: [Index; 8],
-    kinds: [u8; 8],
+    kinds: [u8; 10],
 }
 
 fn op_choices() -> impl Strategy<Value = OpChoices> {
-    (any::<[Index; 8]>(), any::<[u8; 8]>()).prop_map(|(picks, kinds)| OpChoices { picks, kinds })
+    (any::<[Index; 8]>(), any::<[u8; 10]>()).prop_map(|(picks, kinds)| OpChoices { picks, kinds })
 }
 
 fn case_strategy(with_deps: bool, tidy: bool) -> impl Strategy<Value = (Dag, OpChoices)> {
@@ -348,30 +348,49 @@ fn build_ops(dag: &Dag, map: &RevisionMap, choices: &OpChoices) -> Vec<(&'static
         5 => vec![label(5).map_or_else(|| "base".into(), |l| format!("{l}@base"))],
         _ => vec![pick(5)],
     };
-    ops.push(("stamp S", Op::Stamp { rows: s.clone(), targets: stamp_targets }));
+    ops.push(("stamp S", Op::Stamp { rows: s.clone(), targets: stamp_targets.clone() }));
+    // A state only stamp makes (rows need not be an antichain nor consistent), and plans from it.
+    let stamped = {
+        let targets: Vec<&str> = stamp_targets.iter().map(String::as_str).collect();
+        end(map.stamp(&s, &targets, false))
+    };
+    if let Some(t) = stamped.filter(|t| *t != s) {
+        ops.push(("upgrade T heads", Op::Upgrade { rows: t.clone(), target: "heads".into() }));
+        ops.push(("downgrade T base", Op::Downgrade { rows: t.clone(), target: "base".into() }));
+        ops.push(("downgrade T rev", Op::Downgrade { rows: t, target: pick(2) }));
+    }
     ops.push(("stamp [] rev", Op::Stamp { rows: vec![], targets: vec![pick(6)] }));
 
-    let up_relative = match kind(2, 6) {
+    let up_relative = match kind(2, 11) {
         0 => "+1".to_owned(),
         1 => "+2".to_owned(),
         2 => format!("{}+1", pick(5)),
         3 => label(6).map_or_else(|| "+1".to_owned(), |l| format!("{l}@+1")),
         4 => format!("{}-1", pick(5)),
-        _ => label(6).map_or_else(|| "head".to_owned(), |l| format!("{l}@head")),
+        5 => label(6).map_or_else(|| "head".to_owned(), |l| format!("{l}@head")),
+        6 => format!("{}+2", pick(5)),
+        7 => label(6).map_or_else(|| "head-1".to_owned(), |l| format!("{l}@head-1")),
+        8 => "head-2".to_owned(),
+        9 => label(6).map_or_else(|| "base+1".to_owned(), |l| format!("{l}@{}+1", pick(5))),
+        _ => label(6).map_or_else(|| "heads".to_owned(), |l| format!("{l}@heads")),
     };
     ops.push(("upgrade S relative", Op::Upgrade { rows: s.clone(), target: up_relative }));
-    let down_relative = match kind(3, 7) {
+    let down_relative = match kind(3, 11) {
         0 => "-1".to_owned(),
         1 => "-2".to_owned(),
         2 => format!("{}-1", pick(6)),
         3 => "base+1".to_owned(),
         4 => label(6).map_or_else(|| "-1".to_owned(), |l| format!("{l}@-1")),
         5 => label(6).map_or_else(|| "base".to_owned(), |l| format!("{l}@base")),
+        6 => format!("{}-2", pick(6)),
+        7 => "base+2".to_owned(),
+        8 => label(6).map_or_else(|| "base+2".to_owned(), |l| format!("{l}@base+2")),
+        9 => label(6).map_or_else(|| "-1".to_owned(), |l| format!("{l}@{}-1", pick(6))),
         _ => label(6).map_or_else(|| pick(6), |l| format!("{l}@{}", pick(6))),
     };
     ops.push(("downgrade S relative", Op::Downgrade { rows: s.clone(), target: down_relative }));
 
-    let symbol = |n: usize, k: u8| match k % 9 {
+    let symbol = |n: usize, k: u8| match k % 13 {
         0 => "heads".to_owned(),
         1 => "head".to_owned(),
         2 => "-1".to_owned(),
@@ -383,12 +402,22 @@ fn build_ops(dag: &Dag, map: &RevisionMap, choices: &OpChoices) -> Vec<(&'static
         }
         6 => label(n).unwrap_or_else(|| pick(n)),
         7 => label(n).map_or_else(|| "-2".to_owned(), |l| format!("{l}@-1")),
+        8 => label(n).map_or_else(|| "base".to_owned(), |l| format!("{l}@base")),
+        // A label's prefix ("lb1" of "lb12"), a partial id under a label, an id's stem.
+        9 => label(n).map_or_else(|| "rv1".to_owned(), |l| l[..l.len() - 1].to_owned()),
+        10 => {
+            let id = pick(n);
+            label(n).map_or_else(|| id.clone(), |l| format!("{l}@{}", &id[..id.len() - 1]))
+        }
+        11 => "rv".to_owned(),
         _ => label(n).map_or_else(|| pick(n), |l| format!("{l}@{}", pick(n))),
     };
     ops.push(("resolve", Op::Resolve { target: symbol(2, choices.kinds[4]) }));
     ops.push(("resolve_one", Op::ResolveOne { target: symbol(3, choices.kinds[5]) }));
     ops.push(("upgrade S symbol", Op::Upgrade { rows: s.clone(), target: symbol(4, choices.kinds[6]) }));
-    ops.push(("downgrade S symbol", Op::Downgrade { rows: s, target: symbol(5, choices.kinds[7]) }));
+    ops.push(("downgrade S symbol", Op::Downgrade { rows: s.clone(), target: symbol(5, choices.kinds[7]) }));
+    ops.push(("stamp S symbol", Op::Stamp { rows: s, targets: vec![symbol(6, choices.kinds[8])] }));
+    ops.push(("upgrade [] symbol", Op::Upgrade { rows: vec![], target: symbol(7, choices.kinds[9]) }));
     ops
 }
 

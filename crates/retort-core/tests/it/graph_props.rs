@@ -65,7 +65,7 @@ pub(crate) struct Dag {
 
 impl fmt::Debug for Dag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `id(down; deps; labels)` in load order, which is also how the Rust can be written back.
+        // `id(down; deps; labels)` in load order, the notation of the spec's worked examples.
         let parts: Vec<String> = self
             .revisions
             .iter()
@@ -373,7 +373,7 @@ fn check_state_round_trip(dag: &Dag, moves: &[(bool, Index)]) -> Result<(), Test
     let again = ok("upgrade [] heads", map.upgrade(&[], "heads"))?;
     prop_assert_eq!(set(again.end_rows().to_vec()), set(top));
 
-    // Down from S to each of its rows' parents and back up is a no-op on the applied set.
+    // Downgrading S to one of its own rows is an empty or consistent plan.
     for row in &state {
         let Ok(plan) = map.downgrade(&state, row) else { continue };
         check_plan(&map, &plan, "downgrade S to a row")?;
