@@ -7,7 +7,8 @@ use crate::args::{Cli, CommandArgs, ProjectCommandArgs};
 use crate::commands::context::Context;
 use crate::commands::init::{self, InitEnvironment};
 use crate::commands::{
-    branches, current, downgrade, heads, history, merge, revision, show, stamp, upgrade,
+    autogenerate, branches, check, current, diff, downgrade, heads, history, merge, plan, revision,
+    show, stamp, status, upgrade,
 };
 use crate::exit::Outcome;
 use crate::printer::Printer;
@@ -51,6 +52,9 @@ pub async fn run(
         printer,
     };
     match command {
+        ProjectCommandArgs::Revision(args) if args.autogenerate => {
+            autogenerate::autogenerate(&context, args).await
+        }
         ProjectCommandArgs::Revision(args) => revision::revision(&context, args),
         ProjectCommandArgs::Merge(args) => merge::merge(&context, args),
         ProjectCommandArgs::Upgrade(args) => upgrade::upgrade(&context, args).await,
@@ -61,5 +65,9 @@ pub async fn run(
         ProjectCommandArgs::Branches => branches::branches(&context),
         ProjectCommandArgs::History(args) => history::history(&context, args).await,
         ProjectCommandArgs::Show(args) => show::show(&context, args).await,
+        ProjectCommandArgs::Plan(args) => plan::plan(&context, args).await,
+        ProjectCommandArgs::Status(args) => status::status(&context, args).await,
+        ProjectCommandArgs::Check => check::check(&context).await,
+        ProjectCommandArgs::Diff => diff::diff(&context).await,
     }
 }

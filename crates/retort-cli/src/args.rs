@@ -1,9 +1,10 @@
 //! The command line as typed: clap derive types, close to the flags, with no IO and no
 //! validation beyond what clap does. `settings` and the commands give them meaning.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Alembic's migrations for every database of a repository
 #[derive(Debug, Parser)]
@@ -74,6 +75,14 @@ pub enum ProjectCommandArgs {
     History(HistoryArgs),
     /// Show the revisions a symbol names
     Show(ShowArgs),
+    /// Print the DDL that 'revision --autogenerate' would write, without writing it
+    Diff,
+    /// Show the global plan of an upgrade (or downgrade) over every database, without running it
+    Plan(PlanArgs),
+    /// Show each database's current revisions, heads, pending migrations and edited files
+    Status(StatusArgs),
+    /// Exit 1 when a database has pending migrations, unexpected heads or edited files
+    Check,
 }
 
 #[derive(Debug, Args)]
@@ -115,6 +124,11 @@ pub struct RevisionArgs {
     /// revision depends on (repeatable)
     #[arg(long = "depends-on", value_name = "REV")]
     pub depends_on: Vec<String>,
+
+    /// Write the upgrade and downgrade that turn the schema the migrations build into the one
+    /// databases/<db>/schema.sql declares (both built on scratch databases)
+    #[arg(long)]
+    pub autogenerate: bool,
 }
 
 #[derive(Debug, Args)]
@@ -137,9 +151,8 @@ pub struct UpgradeArgs {
     #[arg(long)]
     pub sql: bool,
 
-    /// When a database fails, carry on with the databases that do not depend on it
-    #[arg(long = "keep-going")]
-    pub keep_going: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -151,6 +164,64 @@ pub struct DowngradeArgs {
     /// Print the SQL instead of running it; connects to nothing
     #[arg(long)]
     pub sql: bool,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// How a run runs and reports (upgrade, downgrade, stamp).
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Run steps of at most N databases at the same time [default: all]
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+
+    /// When a database fails, carry on with the steps that do not wait for it
+    #[arg(long = "keep-going")]
+    pub keep_going: bool,
+
+    /// text: progress bars on a terminal, a line per event otherwise (stderr); json: a JSON
+    /// object per event and a final summary (stdout)
+    #[arg(long, value_enum, default_value_t = RunFormat::Text)]
+    pub format: RunFormat,
+}
+
+/// The output of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The target [default: heads; for --downgrade, required]
+    #[arg(allow_negative_numbers = true)]
+    pub target: Option<String>,
+
+    /// Plan a downgrade to TARGET instead of an upgrade
+    #[arg(long)]
+    pub downgrade: bool,
+
+    /// text: the steps by wave; json; dot (Graphviz); mermaid
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+}
+
+/// The output of `plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Dot,
+    Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// text: a table; json: one object with every database
+    #[arg(long, value_enum, default_value_t = RunFormat::Text)]
+    pub format: RunFormat,
 }
 
 #[derive(Debug, Args)]
@@ -166,6 +237,9 @@ pub struct StampArgs {
     /// Print the SQL instead of running it; connects to nothing
     #[arg(long)]
     pub sql: bool,
+
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,7 @@
 //! | code | meaning |
 //! |---|---|
 //! | 0 | success |
-//! | 1 | a migration failed (or, later, a check found something); the run reported it |
+//! | 1 | a migration failed, or `check` found a database out of order; what failed has been printed |
 //! | 2 | bad input: configuration, migration files, arguments, targets, connection, a lock not free in time, and any other error that stopped the command before it ran |
 //!
 //! clap exits with 2 on its own for malformed arguments, before any of this runs.
@@ -20,6 +20,8 @@ pub enum Outcome {
     Success,
     /// A migration failed; what failed has been printed already.
     MigrationFailed,
+    /// `check` found pending migrations, unexpected heads or edited files, and printed them.
+    CheckFailed,
     /// A database of the run failed for a reason other than one of its steps (its lock was not
     /// free in time, its tables could not be read) and no step failed; the run's summary has
     /// been printed already.
@@ -59,7 +61,7 @@ impl From<ExitStatus> for ExitCode {
 pub fn exit_status(result: &anyhow::Result<Outcome>) -> ExitStatus {
     match result {
         Ok(Outcome::Success) => ExitStatus::Success,
-        Ok(Outcome::MigrationFailed) => ExitStatus::Failure,
+        Ok(Outcome::MigrationFailed | Outcome::CheckFailed) => ExitStatus::Failure,
         Ok(Outcome::Stopped) => ExitStatus::BadInput,
         Err(error) if is_migration_failure(error) => ExitStatus::Failure,
         Err(_) => ExitStatus::BadInput,
@@ -84,6 +86,7 @@ mod tests {
     fn codes_are_the_documented_ones() {
         assert_eq!(exit_status(&Ok(Outcome::Success)).code(), 0);
         assert_eq!(exit_status(&Ok(Outcome::MigrationFailed)).code(), 1);
+        assert_eq!(exit_status(&Ok(Outcome::CheckFailed)).code(), 1);
         assert_eq!(exit_status(&Ok(Outcome::Stopped)).code(), 2);
         assert_eq!(exit_status(&Err(anyhow::anyhow!("bad target"))).code(), 2);
     }

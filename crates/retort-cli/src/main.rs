@@ -4,9 +4,11 @@
 mod app;
 mod args;
 mod commands;
+mod display;
 mod exit;
 mod paths;
 mod printer;
+mod progress;
 mod project;
 mod render;
 mod settings;

@@ -11,12 +11,17 @@ use std::io::{self, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use console::Style;
+use indicatif::ProgressDrawTarget;
+
+/// How often progress bars may redraw per second.
+const PROGRESS_REFRESH_HZ: u8 = 20;
 
 /// How much to print, and whether in colour. Built once from the global options and the
 /// environment facts `main` passes in.
 #[derive(Debug)]
 pub struct Printer {
     verbosity: Verbosity,
+    terminal: Terminal,
     stdout_styles: Styles,
     stderr_styles: Styles,
     /// Set once stdout is closed (a broken pipe): nothing more is written to it.
@@ -38,6 +43,8 @@ pub struct Terminal {
     pub stderr_is_terminal: bool,
     /// `NO_COLOR` is set to a non-empty value.
     pub no_color: bool,
+    /// `CI` is set (to anything but empty, `0` or `false`), as CI services set it.
+    pub is_ci: bool,
 }
 
 impl Terminal {
@@ -47,6 +54,7 @@ impl Terminal {
             stdout_is_terminal: io::stdout().is_terminal(),
             stderr_is_terminal: io::stderr().is_terminal(),
             no_color: std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty()),
+            is_ci: std::env::var("CI").is_ok_and(|value| !matches!(value.as_str(), "" | "0" | "false")),
         }
     }
 }
@@ -72,6 +80,7 @@ impl Printer {
     pub fn new(verbosity: Verbosity, terminal: Terminal) -> Printer {
         Printer {
             verbosity,
+            terminal,
             stdout_styles: Styles::new(terminal.stdout_is_terminal && !terminal.no_color),
             stderr_styles: Styles::new(terminal.stderr_is_terminal && !terminal.no_color),
             stdout_closed: AtomicBool::new(false),
@@ -80,6 +89,20 @@ impl Printer {
 
     pub fn verbosity(&self) -> Verbosity {
         self.verbosity
+    }
+
+    /// The facts about the terminal this printer was made with.
+    pub fn terminal(&self) -> Terminal {
+        self.terminal
+    }
+
+    /// Where progress bars draw: stderr, coloured on the same terms as other stderr output
+    /// (indicatif styles through console's global switch, so it is set here).
+    pub fn progress_target(&self) -> ProgressDrawTarget {
+        let colour = self.terminal.stderr_is_terminal && !self.terminal.no_color;
+        console::set_colors_enabled(colour);
+        console::set_colors_enabled_stderr(colour);
+        ProgressDrawTarget::stderr_with_hz(PROGRESS_REFRESH_HZ)
     }
 
     /// One line of data on stdout.

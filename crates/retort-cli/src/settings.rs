@@ -57,11 +57,7 @@ pub struct DatabaseSettings {
     pub after: Vec<String>,
     pub lock_timeout: Duration,
     pub connect_timeout: Duration,
-    /// Read by `check` and `status` (later commands).
-    #[expect(
-        dead_code,
-        reason = "read by the check and status commands, which come later"
-    )]
+    /// How many heads the database's graph may have before `check` fails and runs warn.
     pub expected_heads: usize,
     /// PostgreSQL: the schema of the version and history tables, first in `search_path`.
     pub schema: Option<String>,

@@ -268,14 +268,37 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Migration, ParseError> {
 /// stripped, the leading and trailing blank lines dropped, lines joined with `\n`.
 pub fn normalised_checksum(text: &str) -> String {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let lines: Vec<&str> = text.split('\n').map(str::trim_end).collect();
-    let first_content = lines.iter().position(|line| !line.is_empty());
-    let last_content = lines.iter().rposition(|line| !line.is_empty());
-    let content = match (first_content, last_content) {
-        (Some(first), Some(last)) => lines.get(first..=last).unwrap_or_default(),
-        _ => &[],
-    };
-    hex::encode(Sha256::digest(content.join("\n").as_bytes()))
+    // The lines are hashed as they come: blank lines are held back until a line with content
+    // follows, so leading and trailing blank lines never reach the hash.
+    let mut hasher = Sha256::new();
+    let mut started = false;
+    let mut held_blank_lines = 0;
+    for line in text.split('\n').map(str::trim_end) {
+        if line.is_empty() {
+            held_blank_lines += usize::from(started);
+            continue;
+        }
+        if started {
+            for _ in 0..=held_blank_lines {
+                hasher.update(b"\n");
+            }
+        }
+        hasher.update(line.as_bytes());
+        started = true;
+        held_blank_lines = 0;
+    }
+    hex_lower(&hasher.finalize())
+}
+
+/// Lowercase hex, as `hex::encode` writes it.
+fn hex_lower(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    text
 }
 
 /// The UTF-8 byte-order mark that `parse` skips.
@@ -333,11 +356,13 @@ impl fmt::Display for SectionKey {
 
 /// Reads a line as a section marker: `Ok(None)` when it is not one.
 fn section_marker(line: &str) -> Result<Option<SectionKey>, ParseErrorKind> {
-    let words: Vec<&str> = line.split_whitespace().collect();
-    let (direction, dialect_word) = match words.as_slice() {
-        ["--", direction] => (*direction, None),
-        ["--", direction, dialect_word] => (*direction, Some(*dialect_word)),
-        _ => return Ok(None),
+    // Most lines are SQL: only a line whose first word is `--` can be a marker.
+    if !line.trim_start().starts_with("--") {
+        return Ok(None);
+    }
+    let mut words = line.split_whitespace();
+    let (Some("--"), Some(direction), dialect_word, None) = (words.next(), words.next(), words.next(), words.next()) else {
+        return Ok(None);
     };
     let direction = match direction {
         "upgrade" => SectionDirection::Upgrade,
@@ -497,9 +522,7 @@ impl<'text> Parser<'text> {
         let first_content = body_lines.iter().position(|line| !line.trim().is_empty());
         let last_content = body_lines.iter().rposition(|line| !line.trim().is_empty());
         let body = match (first_content, last_content) {
-            (Some(first), Some(last)) => {
-                body_lines.get(first..=last).unwrap_or_default().join("\n")
-            }
+            (Some(first), Some(last)) => body_lines.get(first..=last).unwrap_or_default().join("\n"),
             _ => String::new(),
         };
         let sections = match key.direction {

@@ -29,8 +29,6 @@ pub struct RevisionMap {
     pub(crate) nodes: Vec<Node>,
     /// Revision ids and branch labels, each to the revision it names.
     pub(crate) keys: HashMap<String, usize>,
-    /// The keys in Alembic's map order: revision ids in map order, then labels.
-    pub(crate) key_order: Vec<(String, usize)>,
     /// Edges from a revision to its parents and dependencies.
     pub(crate) graph: DiGraph<(), Edge>,
     pub(crate) heads: Vec<usize>,
@@ -103,7 +101,6 @@ impl RevisionMap {
     /// Builds the map, checking ids, labels, references and cycles.
     pub fn new(revisions: Vec<Revision>) -> Result<Self, RevisionError> {
         let mut keys: HashMap<String, usize> = HashMap::with_capacity(revisions.len());
-        let mut key_order: Vec<(String, usize)> = Vec::with_capacity(revisions.len());
         for (index, revision) in revisions.iter().enumerate() {
             if revision.down_revisions.contains(&revision.id) {
                 return Err(RevisionError::SelfLoop { id: revision.id.clone() });
@@ -115,7 +112,6 @@ impl RevisionMap {
             if keys.insert(revision.id.clone(), index).is_some() {
                 return Err(RevisionError::DuplicateRevision { id: revision.id.clone() });
             }
-            key_order.push((revision.id.clone(), index));
         }
         let mut label_names: Vec<String> = Vec::new();
         let mut declared_labels: Vec<Vec<usize>> = vec![Vec::new(); revisions.len()];
@@ -129,7 +125,6 @@ impl RevisionMap {
                     });
                 }
                 keys.insert(label.clone(), index);
-                key_order.push((label.clone(), index));
                 declared_labels[index].push(label_names.len());
                 label_names.push(label.clone());
             }
@@ -188,7 +183,6 @@ impl RevisionMap {
             revisions,
             nodes,
             keys,
-            key_order,
             graph,
             heads: Vec::new(),
             real_heads: Vec::new(),
@@ -316,6 +310,14 @@ impl RevisionMap {
 impl RevisionMap {
     pub(crate) fn id(&self, index: usize) -> &str {
         &self.revisions[index].id
+    }
+
+    /// The keys in Alembic's map order: revision ids in map order, then branch labels in the
+    /// order they are declared, each with the revision it names.
+    pub(crate) fn keys_in_map_order(&self) -> impl Iterator<Item = (&str, usize)> {
+        let ids = self.revisions.iter().enumerate().map(|(index, revision)| (revision.id.as_str(), index));
+        let labels = self.label_names.iter().filter_map(|label| Some((label.as_str(), *self.keys.get(label)?)));
+        ids.chain(labels)
     }
 
     pub(crate) fn index_of(&self, id: &str) -> Option<usize> {

@@ -147,10 +147,8 @@ impl RevisionMap {
             Some(&index) => index,
             None => {
                 let mut candidates: Vec<(&str, usize)> = self
-                    .key_order
-                    .iter()
+                    .keys_in_map_order()
                     .filter(|(key, _)| key.chars().count() > 3 && key.starts_with(ident))
-                    .map(|(key, index)| (key.as_str(), *index))
                     .collect();
                 if let Some(branch) = branch {
                     let lineage = self.lineage_set(&[branch], false);

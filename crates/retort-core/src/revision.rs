@@ -47,6 +47,10 @@ pub const FORBIDDEN_ID_CHARS: [char; 4] = ['@', '-', '+', ':'];
 /// Checks an id as Alembic's `verify_rev_id` does, and also rejects what retort's files and
 /// version table cannot hold: empty ids, whitespace, commas, more than 32 characters.
 pub fn validate_revision_id(id: &str) -> Result<(), RevisionError> {
+    // The usual ids (hex, or letters, digits and `_`) are checked byte by byte.
+    if !id.is_empty() && id.len() <= 32 && id.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_') {
+        return Ok(());
+    }
     let mut bad: Vec<char> = id
         .chars()
         .filter(|c| FORBIDDEN_ID_CHARS.contains(c) || c.is_whitespace() || *c == ',')

@@ -5,8 +5,10 @@
 //! removes. Where Alembic picks from a Python set (which parent row to UPDATE at a merge, which
 //! to INSERT at an unmerge), retort takes the declared `down_revision` order.
 
+use std::collections::HashSet;
+
 use crate::error::RevisionError;
-use crate::graph::{RevisionMap, Walk};
+use crate::graph::{RevSet, RevisionMap, Walk};
 use crate::plan::{Action, Direction, Step, VersionChange};
 
 /// The version rows as a plan is simulated.
@@ -32,6 +34,83 @@ impl Rows {
 
     fn contains(&self, index: usize) -> bool {
         self.rows.contains(&index)
+    }
+}
+
+/// A set known to hold every ancestor of the simulated rows, kept up to date step by step, so
+/// that "is this revision an ancestor of those rows?" can be answered by a short walk up from
+/// the revision inside it, rather than by collecting every ancestor of the rows at each merge
+/// point (O(n) per merge point). When a step would break what the set promises (a plan out of
+/// topological order), it is dropped and the answers fall back to the full walk.
+#[derive(Debug, Clone)]
+pub(crate) struct Scope {
+    /// Closed under ancestry (normalised down revisions) and holding every row.
+    applied: Option<RevSet>,
+}
+
+impl Scope {
+    /// The ancestors of `rows`, rows included.
+    pub(crate) fn new(map: &RevisionMap, rows: &[usize]) -> Self {
+        Scope { applied: Some(map.related(rows.iter().copied(), Walk::AncestorsWithDeps)) }
+    }
+
+    /// A scope that knows nothing: every answer comes from the full walk.
+    #[cfg(test)]
+    pub(crate) fn unbounded() -> Self {
+        Scope { applied: None }
+    }
+
+    /// Follows a step: an upgraded revision joins the set once its parents are in it; a
+    /// downgraded one leaves it once none of its children is left in it.
+    pub(crate) fn advance(&mut self, map: &RevisionMap, revision: usize, direction: Direction) {
+        let Some(applied) = self.applied.as_mut() else {
+            return;
+        };
+        let still_closed = match direction {
+            Direction::Up => map.nodes[revision].normalized_down.iter().all(|&parent| applied.contains(parent)),
+            Direction::Down => {
+                let mut child_left = false;
+                map.for_each_normalized_child(revision, |child| child_left |= applied.contains(child));
+                !child_left
+            }
+        };
+        if still_closed {
+            applied.set(revision, direction == Direction::Up);
+        } else {
+            self.applied = None;
+        }
+    }
+}
+
+impl RevisionMap {
+    /// Whether `target` is one of `sources` or an ancestor (with dependencies) of one: the
+    /// same answer as `related(sources, AncestorsWithDeps).contains(target)`.
+    fn is_ancestor_of_any(&self, target: usize, sources: &[usize], scope: &Scope) -> bool {
+        let Some(applied) = scope.applied.as_ref().filter(|applied| sources.iter().all(|&source| applied.contains(source)))
+        else {
+            return self.related(sources.iter().copied(), Walk::AncestorsWithDeps).contains(target);
+        };
+        // The set holds every ancestor of the sources.
+        if !applied.contains(target) {
+            return false;
+        }
+        // Every path from a source down to the target stays inside the set.
+        let mut seen: HashSet<usize> = HashSet::new();
+        let mut stack = vec![target];
+        while let Some(index) = stack.pop() {
+            if sources.contains(&index) {
+                return true;
+            }
+            if !seen.insert(index) {
+                continue;
+            }
+            self.for_each_normalized_child(index, |child| {
+                if applied.contains(child) {
+                    stack.push(child);
+                }
+            });
+        }
+        false
     }
 }
 
@@ -80,13 +159,13 @@ impl Changes<'_> {
 
 impl RevisionMap {
     /// One migration step and its version-table changes (`RevisionStep` + `update_to_step`).
-    pub(crate) fn revision_step(&self, rows: &mut Rows, revision: usize, direction: Direction) -> Result<Step, RevisionError> {
+    pub(crate) fn revision_step(&self, rows: &mut Rows, revision: usize, direction: Direction, scope: &Scope) -> Result<Step, RevisionError> {
         let node = &self.nodes[revision];
         let downs = node.normalized_down.clone();
         let mut changes = Changes { map: self, revision, changes: Vec::new() };
         let present: Vec<usize> = downs.iter().copied().filter(|&down| rows.contains(down)).collect();
         match direction {
-            Direction::Down if rows.contains(revision) && (downs.is_empty() || self.unmerge_targets(rows, revision).is_empty()) => {
+            Direction::Down if rows.contains(revision) && (downs.is_empty() || self.unmerge_targets(rows, revision, scope).is_empty()) => {
                 changes.delete(rows, revision)?;
             }
             Direction::Up if downs.is_empty() || present.is_empty() => changes.insert(rows, revision)?,
@@ -95,8 +174,7 @@ impl RevisionMap {
                 let mut from: Vec<usize> = if others.is_empty() {
                     downs.clone()
                 } else {
-                    let ancestors = self.related(others, Walk::AncestorsWithDeps);
-                    downs.iter().copied().filter(|&down| !ancestors.contains(down)).collect()
+                    downs.iter().copied().filter(|&down| !self.is_ancestor_of_any(down, &others, scope)).collect()
                 };
                 // Alembic would fail here on a parent that is implied by another parent rather
                 // than being a row itself; such a parent has nothing to delete.
@@ -110,7 +188,7 @@ impl RevisionMap {
                 changes.update(rows, last, revision)?;
             }
             Direction::Down if rows.contains(revision) && downs.len() > 1 => {
-                let targets = self.unmerge_targets(rows, revision);
+                let targets = self.unmerge_targets(rows, revision, scope);
                 let Some((&last, rest)) = targets.split_last() else {
                     return Err(changes.inconsistent("it has no parent to return to".to_owned()));
                 };
@@ -145,26 +223,17 @@ impl RevisionMap {
 
     /// Alembic's `_unmerge_to_revisions`: the parents a downgraded revision leaves as rows,
     /// minus those still implied by the other rows; declared order.
-    fn unmerge_targets(&self, rows: &Rows, revision: usize) -> Vec<usize> {
+    fn unmerge_targets(&self, rows: &Rows, revision: usize, scope: &Scope) -> Vec<usize> {
         let downs = &self.nodes[revision].normalized_down;
         let others: Vec<usize> = rows.as_slice().iter().copied().filter(|&row| row != revision).collect();
         if others.is_empty() {
             downs
                 .iter()
                 .copied()
-                .filter(|&down| {
-                    !downs.iter().any(|&other| {
-                        other != down && {
-                            let mut ancestors = self.related([other], Walk::AncestorsWithDeps);
-                            ancestors.set(other, false);
-                            ancestors.contains(down)
-                        }
-                    })
-                })
+                .filter(|&down| !downs.iter().any(|&other| other != down && self.is_ancestor_of_any(down, &[other], scope)))
                 .collect()
         } else {
-            let ancestors = self.related(others, Walk::AncestorsWithDeps);
-            downs.iter().copied().filter(|&down| !ancestors.contains(down)).collect()
+            downs.iter().copied().filter(|&down| !self.is_ancestor_of_any(down, &others, scope)).collect()
         }
     }
 

@@ -32,19 +32,21 @@ pub enum LoadError {
 #[derive(Debug, Clone)]
 pub struct MigrationSet {
     map: RevisionMap,
+    /// In map order: a revision's index in the map is its migration's index here.
     migrations: Vec<Migration>,
-    by_id: HashMap<String, usize>,
 }
 
 impl MigrationSet {
     /// Parses every file (in the order given: callers pass file-name order) and builds the map.
     /// Every parse problem and duplicate id is reported, not only the first.
     pub fn load(files: Vec<SourceFile>) -> Result<MigrationSet, Vec<LoadError>> {
+        let parsed: Vec<Result<Migration, ParseError>> =
+            files.iter().map(|source| file::parse(&source.path, &source.bytes)).collect();
+        drop(files);
         let mut errors: Vec<LoadError> = Vec::new();
-        let mut migrations: Vec<Migration> = Vec::with_capacity(files.len());
-        let mut by_id: HashMap<String, usize> = HashMap::with_capacity(files.len());
-        for source in files {
-            match file::parse(&source.path, &source.bytes) {
+        let mut first_by_id: HashMap<&str, &Migration> = HashMap::with_capacity(parsed.len());
+        for result in &parsed {
+            match result {
                 Ok(migration) => {
                     // A forgotten down_revision would silently start a second base: a base
                     // says so with an empty value (or `none`).
@@ -56,8 +58,7 @@ impl MigrationSet {
                         }));
                         continue;
                     }
-                    if let Some(&first) = by_id.get(&migration.revision.id) {
-                        let first: &Migration = &migrations[first];
+                    if let Some(first) = first_by_id.get(migration.revision.id.as_str()) {
                         errors.push(LoadError::Duplicate {
                             path: migration.path.clone(),
                             line: migration.line_of("revision"),
@@ -66,19 +67,20 @@ impl MigrationSet {
                         });
                         continue;
                     }
-                    by_id.insert(migration.revision.id.clone(), migrations.len());
-                    migrations.push(migration);
+                    first_by_id.insert(&migration.revision.id, migration);
                 }
-                Err(error) => errors.push(error.into()),
+                Err(error) => errors.push(error.clone().into()),
             }
         }
+        drop(first_by_id);
         if !errors.is_empty() {
             return Err(errors);
         }
+        let migrations: Vec<Migration> = parsed.into_iter().filter_map(Result::ok).collect();
         let revisions = migrations.iter().map(|migration| migration.revision.clone()).collect();
         match RevisionMap::new(revisions) {
-            Ok(map) => Ok(MigrationSet { map, migrations, by_id }),
-            Err(error) => Err(vec![locate(&migrations, &by_id, error)]),
+            Ok(map) => Ok(MigrationSet { map, migrations }),
+            Err(error) => Err(vec![locate(&migrations, error)]),
         }
     }
 
@@ -89,7 +91,7 @@ impl MigrationSet {
 
     /// The migration with exactly this revision id.
     pub fn migration(&self, id: &str) -> Option<&Migration> {
-        self.by_id.get(id).map(|&index| &self.migrations[index])
+        self.map.index_of(id).map(|index| &self.migrations[index])
     }
 
     /// Every migration, in map (file-name) order.
@@ -99,7 +101,7 @@ impl MigrationSet {
 }
 
 /// Points a graph error at the file and header line that caused it.
-fn locate(migrations: &[Migration], by_id: &HashMap<String, usize>, error: RevisionError) -> LoadError {
+fn locate(migrations: &[Migration], error: RevisionError) -> LoadError {
     let (revision, key) = match &error {
         RevisionError::MissingDownRevision { revision, .. } | RevisionError::SelfLoop { id: revision } => {
             (Some(revision.as_str()), "down_revision")
@@ -113,7 +115,9 @@ fn locate(migrations: &[Migration], by_id: &HashMap<String, usize>, error: Revis
         RevisionError::DependencyCycle { ids } => (ids.first().map(String::as_str), "depends_on"),
         _ => (None, "revision"),
     };
-    let migration = revision.and_then(|id| by_id.get(id)).map(|&index| &migrations[index]).or(migrations.first());
+    let migration = revision
+        .and_then(|id| migrations.iter().find(|migration| migration.revision.id == id))
+        .or(migrations.first());
     match migration {
         Some(migration) => LoadError::Graph { path: migration.path.clone(), line: migration.line_of(key), problem: error },
         None => LoadError::Graph { path: "<no migrations>".to_owned(), line: 0, problem: error },

@@ -2,12 +2,15 @@
 //! module per engine, plus the offline SQL renderer used by `--sql`.
 //!
 //! It owns the version table (`retort_version`, Alembic's `alembic_version` shape), the history
-//! table, locking and transactions. It knows nothing about the command line or the terminal and
-//! never prints; graph logic stays in retort-core. Nothing else in the workspace imports sqlx.
+//! table, locking and transactions, and reads schemas back (`introspect`, on the live database
+//! or on scratch databases) into retort-schema's model. It knows nothing about the command line
+//! or the terminal and never prints; graph logic stays in retort-core. Nothing else in the
+//! workspace imports sqlx.
 
 mod backend;
 mod error;
 mod history;
+mod introspect;
 mod mysql;
 mod non_atomic;
 mod offline;
@@ -23,6 +26,7 @@ pub use backend::{
     HistoryRow, LockHolder, Outcome, StepRun, connect,
 };
 pub use error::{BackendError, FailureAftermath};
+pub use introspect::{IntrospectError, IntrospectOptions, ScratchDatabase, introspect};
 pub use non_atomic::{NonAtomicWarning, non_atomic_warning};
 pub use offline::{OfflineStep, render_offline, render_offline_in_schema};
 pub use url::DatabaseUrl;

@@ -9,14 +9,24 @@ use retort_core::{Action, Dialect, Direction, MigrationSet, MissingSql, Plan, Re
 use retort_db::Backend;
 
 use crate::error::RunError;
+use crate::read::{DatabaseState, connect_read_only, read_database, read_state};
 use crate::request::{Command, DatabaseTarget, RunRequest};
 
-/// A database that passed the checks: its open connection and its plan.
+/// How the checks connect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// For a run: connect (creating a missing SQLite file, or a server database when the
+    /// options say so) and keep the connection for the run.
+    Run,
+    /// For `plan`: create nothing; a database that does not exist reads as empty.
+    ReadOnly,
+}
+
+/// A database that passed the checks: its plan, and its connection when it has one.
 pub(crate) struct PreparedDatabase {
-    /// The index of the database in the request's `databases`.
-    pub(crate) index: usize,
     pub(crate) target: DatabaseTarget,
-    pub(crate) backend: Box<dyn Backend>,
+    /// Open for [`Access::Run`]; `None` for [`Access::ReadOnly`], which closes its connections.
+    pub(crate) backend: Option<Box<dyn Backend>>,
     /// The plan made before the lock was taken (re-made under the lock when the rows moved).
     pub(crate) plan: Plan,
 }
@@ -28,17 +38,19 @@ struct PlannedDatabase {
     plan: Plan,
 }
 
-/// Connects to, reads, plans and checks every database of `order`, then checks the
-/// cross-database dependencies; all connections are closed again when anything is wrong.
-pub(crate) async fn prepare_databases(request: &RunRequest, order: &[usize]) -> Result<Vec<PreparedDatabase>, RunError> {
+/// Connects to, reads, plans and checks every database of the request (in name order), then
+/// checks the cross-database dependencies; all connections are closed again when anything is
+/// wrong.
+pub(crate) async fn prepare_databases(request: &RunRequest, access: Access) -> Result<Vec<PreparedDatabase>, RunError> {
+    let mut targets: Vec<&DatabaseTarget> = request.databases.iter().collect();
+    targets.sort_by(|left, right| left.name.cmp(&right.name));
     let mut problems = Vec::new();
     let mut planned = Vec::new();
     let mut connections = Vec::new();
-    for &index in order {
-        let target = &request.databases[index];
-        if let Some((backend, plan)) = check_database(target, &request.command, &mut problems).await {
+    for target in targets {
+        if let Some((backend, plan)) = check_database(target, &request.command, access, &mut problems).await {
             planned.push(PlannedDatabase { target: target.clone(), plan });
-            connections.push((index, backend));
+            connections.push(backend);
         }
     }
     let mut external = ExternalDatabases::new(request);
@@ -48,7 +60,7 @@ pub(crate) async fn prepare_databases(request: &RunRequest, order: &[usize]) -> 
         Command::Stamp { .. } => {}
     }
     if let Some(error) = RunError::from_problems(problems) {
-        for (_, backend) in connections {
+        for backend in connections.into_iter().flatten() {
             // The run is refused already; a failure to close adds nothing the user can act on.
             let _closed = backend.close().await;
         }
@@ -57,7 +69,7 @@ pub(crate) async fn prepare_databases(request: &RunRequest, order: &[usize]) -> 
     Ok(planned
         .into_iter()
         .zip(connections)
-        .map(|(PlannedDatabase { target, plan }, (index, backend))| PreparedDatabase { index, target, backend, plan })
+        .map(|(PlannedDatabase { target, plan }, backend)| PreparedDatabase { target, backend, plan })
         .collect())
 }
 
@@ -116,75 +128,71 @@ pub(crate) fn applied_set(map: &RevisionMap, rows: &[String]) -> Result<BTreeSet
 }
 
 /// Connects, reads and plans one database and checks its plan, adding what is wrong to
-/// `problems`. Returns the connection and plan when it got as far as a plan (even with problems,
-/// so the cross-database checks can use the plan); otherwise the connection is closed.
+/// `problems`. Returns the plan (with the connection for [`Access::Run`]) when it got as far as
+/// a plan, even with problems, so the cross-database checks can use the plan.
 async fn check_database(
     target: &DatabaseTarget,
     command: &Command,
+    access: Access,
     problems: &mut Vec<RunError>,
-) -> Option<(Box<dyn Backend>, Plan)> {
-    let mut backend = match retort_db::connect(&target.backend).await {
+) -> Option<(Option<Box<dyn Backend>>, Plan)> {
+    let backend_error = |source| RunError::Backend { database: target.name.clone(), source };
+    let connected = match access {
+        Access::Run => retort_db::connect(&target.backend).await.map(Some),
+        Access::ReadOnly => connect_read_only(&target.backend).await,
+    };
+    let mut backend = match connected {
         Ok(backend) => backend,
         Err(source) => {
-            problems.push(RunError::Backend { database: target.name.clone(), source });
+            problems.push(backend_error(source));
             return None;
         }
     };
-    match read_and_plan(backend.as_mut(), target, command, problems).await {
-        Some(plan) => Some((backend, plan)),
-        None => {
-            if let Err(source) = backend.close().await {
-                problems.push(RunError::Backend { database: target.name.clone(), source });
-            }
+    let state = match backend.as_mut() {
+        Some(backend) => read_state(backend.as_mut()).await,
+        None => Ok(DatabaseState::default()),
+    };
+    let plan = match state {
+        Ok(state) => plan_and_check(target, command, &state, problems),
+        Err(source) => {
+            problems.push(backend_error(source));
             None
         }
+    };
+    let keep = plan.is_some() && access == Access::Run;
+    if !keep && let Some(backend) = backend.take() {
+        if let Err(source) = backend.close().await {
+            problems.push(backend_error(source));
+        }
     }
+    plan.map(|plan| (backend, plan))
 }
 
-async fn read_and_plan(
-    backend: &mut dyn Backend,
-    target: &DatabaseTarget,
-    command: &Command,
-    problems: &mut Vec<RunError>,
-) -> Option<Plan> {
+/// Plans `command` from the database's rows and checks the plan's steps and the applied files.
+fn plan_and_check(target: &DatabaseTarget, command: &Command, state: &DatabaseState, problems: &mut Vec<RunError>) -> Option<Plan> {
     let database = &target.name;
     let map = target.migrations.map();
-    let rows = match backend.read_rows().await {
-        Ok(rows) => rows,
-        Err(source) => {
-            problems.push(RunError::Backend { database: database.clone(), source });
-            return None;
-        }
-    };
     // Planning checks the rows (a row no file has is an error), except for `stamp --purge`,
     // which is how such a table is repaired.
-    let planned = plan_command(map, command, &rows);
-    let plan = match planned {
+    let plan = match plan_command(map, command, &state.rows) {
         Ok(plan) => plan,
         Err(source) => {
             problems.push(RunError::Plan { database: database.clone(), source });
             return None;
         }
     };
-    problems.extend(check_steps(target, backend.dialect(), &plan));
+    problems.extend(check_steps(target, target.backend.url.dialect(), &plan));
     // A stamp runs no migration and records the files' checksums anew: it is how an edit made
     // on purpose is accepted, so it does not refuse edited files.
     if !matches!(command, Command::Stamp { .. }) {
-        check_edited_files(backend, target, &rows, problems).await;
+        check_edited_files(target, state, problems);
     }
     Some(plan)
 }
 
 /// Compares the checksums recorded for the applied revisions with the files'.
-async fn check_edited_files(backend: &mut dyn Backend, target: &DatabaseTarget, rows: &[String], problems: &mut Vec<RunError>) {
-    let recorded = match backend.applied_checksums().await {
-        Ok(recorded) => recorded,
-        Err(source) => {
-            problems.push(RunError::Backend { database: target.name.clone(), source });
-            return;
-        }
-    };
-    let applied = match target.migrations.map().applied(rows) {
+fn check_edited_files(target: &DatabaseTarget, state: &DatabaseState, problems: &mut Vec<RunError>) {
+    let applied = match target.migrations.map().applied(&state.rows) {
         Ok(applied) => applied,
         Err(source) => {
             problems.push(RunError::Plan { database: target.name.clone(), source });
@@ -192,7 +200,9 @@ async fn check_edited_files(backend: &mut dyn Backend, target: &DatabaseTarget, 
         }
     };
     for revision in applied {
-        let (Some(recorded_checksum), Some(migration)) = (recorded.get(&revision), target.migrations.migration(&revision)) else {
+        let (Some(recorded_checksum), Some(migration)) =
+            (state.checksums.get(&revision), target.migrations.migration(&revision))
+        else {
             continue;
         };
         if *recorded_checksum != migration.checksum {
@@ -441,13 +451,10 @@ impl<'request> ExternalDatabases<'request> {
     }
 }
 
-/// Connects to a database outside the run, reads its version rows and closes it.
+/// Reads the version rows of a database outside the run, creating nothing.
 async fn read_rows_once(target: &DatabaseTarget) -> Result<Vec<String>, RunError> {
-    let backend_error = |source| RunError::Backend { database: target.name.clone(), source };
-    let mut backend = retort_db::connect(&target.backend).await.map_err(backend_error)?;
-    let rows = backend.read_rows().await;
-    let closed = backend.close().await;
-    let rows = rows.map_err(backend_error)?;
-    closed.map_err(backend_error)?;
-    Ok(rows)
+    read_database(&target.backend)
+        .await
+        .map(|state| state.rows)
+        .map_err(|source| RunError::Backend { database: target.name.clone(), source })
 }

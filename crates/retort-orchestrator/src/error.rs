@@ -5,6 +5,7 @@
 //! them all (never nested). [`RunError::problems`] iterates over them either way.
 
 use std::error::Error;
+use std::fmt;
 
 use retort_core::{Dialect, Direction};
 
@@ -26,8 +27,10 @@ pub enum RunError {
         #[source]
         source: retort_db::BackendError,
     },
-    #[error("databases of the run depend on each other in a cycle: {}", describe_cycle(links))]
-    DatabaseCycle { links: Vec<CycleLink> },
+    /// The run's steps wait for each other in a cycle (cross-database `depends_on`, config
+    /// `after` and each database's plan order), so none of them could ever start.
+    #[error("the run's steps wait for each other in a cycle: {}", describe_cycle(links))]
+    StepCycle { links: Vec<CycleLink> },
     #[error(
         "database '{database}': revision {revision} ({path}) has no downgrade section, so it is irreversible and the downgrade cannot pass it; pick a target that keeps it applied"
     )]
@@ -87,21 +90,40 @@ pub enum RunError {
     Several { problems: Vec<RunError> },
 }
 
-/// One link of a cycle between databases: `database` runs after `runs_after`, and why.
+/// One link of a cycle of steps: `step` waits for `waits_for`, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CycleLink {
-    pub database: String,
-    pub runs_after: String,
-    pub because: Vec<OrderReason>,
+    pub step: StepRef,
+    pub waits_for: StepRef,
+    pub because: WaitReason,
 }
 
-/// Why one database runs after another.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OrderReason {
-    /// The database's config lists the other in `after`.
-    ConfigAfter,
-    /// A migration file of the database depends on a revision of the other.
-    DependsOn { path: String, revision: String, dependency_revision: String },
+/// One step of a run: the database and the revision it runs (for a stamp, what it stamps).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct StepRef {
+    pub database: String,
+    pub revision: String,
+}
+
+impl fmt::Display for StepRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.database, self.revision)
+    }
+}
+
+/// Why one step of a run waits for another.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WaitReason {
+    /// The steps of one database run one at a time, in the order of its plan.
+    PlanOrder,
+    /// A migration file declares `depends_on: database:dependency_revision`. An upgrade step
+    /// waits for the dependency to be applied; a downgrade of the dependency waits for the
+    /// dependant's downgrade.
+    DependsOn { path: String, revision: String, database: String, dependency_revision: String },
+    /// The config of `database` lists `after` in its `after`: all of `database`'s steps run
+    /// after all of `after`'s (before them, in a downgrade).
+    ConfigAfter { database: String, after: String },
 }
 
 impl RunError {
@@ -151,17 +173,16 @@ fn describe_cycle(links: &[CycleLink]) -> String {
     links
         .iter()
         .map(|link| {
-            let because: Vec<String> = link
-                .because
-                .iter()
-                .map(|reason| match reason {
-                    OrderReason::ConfigAfter => format!("config of '{}' lists it in 'after'", link.database),
-                    OrderReason::DependsOn { path, revision, dependency_revision } => {
-                        format!("{path} (revision {revision}) depends on {}:{dependency_revision}", link.runs_after)
-                    }
-                })
-                .collect();
-            format!("'{}' runs after '{}' ({})", link.database, link.runs_after, because.join("; "))
+            let because = match &link.because {
+                WaitReason::PlanOrder => format!("'{}' runs its steps in plan order", link.step.database),
+                WaitReason::DependsOn { path, revision, database, dependency_revision } => {
+                    format!("{path} (revision {revision}) depends on {database}:{dependency_revision}")
+                }
+                WaitReason::ConfigAfter { database, after } => {
+                    format!("config of '{database}' lists '{after}' in 'after'")
+                }
+            };
+            format!("{} waits for {} ({because})", link.step, link.waits_for)
         })
         .collect::<Vec<_>>()
         .join(", ")

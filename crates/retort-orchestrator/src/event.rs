@@ -2,40 +2,68 @@
 
 use std::time::Duration;
 
-/// Something that happened during a run, in the order it happened.
+/// Something that happened during a run.
 ///
-/// A run that gets past ordering its databases reports `RunStarted` first and `RunFinished`
+/// A run that gets past reading its arguments reports `RunStarted` first and `RunFinished`
 /// last, also when the up-front checks refuse it (then with `ok: false` and nothing between).
-/// Each database that starts reports `DatabasePlanned` (its plan as made under its lock), its
-/// steps, and `DatabaseFinished` (also when it failed; when creating its tables or taking its
-/// lock failed, `DatabaseFinished` comes without `DatabasePlanned`). Databases that never start
-/// report no event; the [`RunReport`] says why.
+/// Then every database is locked in name order (`WaitingForLock` while another runner holds it)
+/// and reports `DatabasePlanned` (its plan as made under its lock) before any step runs. Steps
+/// of different databases then run at the same time, so their events interleave; the events of
+/// one database stay in order: for each step `StepWaiting` (when it waits for another
+/// database), `StepStarted`, then `StepFinished` or `StepFailed`. Each database that got as far
+/// as its lock ends with `DatabaseFinished` (also when it failed or was stopped); databases
+/// that a fail-fast stop kept from locking report nothing, and the [`RunReport`] says why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    /// `databases` in the order they run.
+    /// `databases`: every database of the run, in name order.
     RunStarted { run_id: String, databases: Vec<String> },
-    /// A database's plan is known: where it starts and how many steps it will run.
-    DatabasePlanned { database: String, from: Vec<String>, steps: usize },
-    /// Waiting for another runner's lock on this database. Not reported yet: `Backend::lock`
-    /// polls internally and has no way to say it is waiting.
+    /// Another runner holds this database's lock; the run waits up to the lock timeout.
+    /// `holder` says who (`pid 12 on host (run ...)`).
     WaitingForLock { database: String, holder: String },
+    /// A database's plan is known: where it starts (`from`), where it ends (`to`), and how many
+    /// steps it runs.
+    DatabasePlanned { database: String, from: Vec<String>, to: Vec<String>, steps: usize },
+    /// The database's next step waits until each of `waiting_for` (`database:revision`) is
+    /// applied and committed.
+    StepWaiting { database: String, index: usize, steps: usize, revision: String, waiting_for: Vec<String> },
     /// `index` counts from 1 up to `steps`; `direction` is `upgrade`, `downgrade` or `stamp`;
     /// `revision` is the migration's id, or for a stamp the revisions it stamps (`base` for none).
     StepStarted { database: String, index: usize, steps: usize, revision: String, message: String, direction: String },
-    StepFinished { database: String, index: usize, steps: usize, revision: String, #[serde(serialize_with = "as_millis")] duration: Duration },
+    /// The step is committed.
+    StepFinished {
+        database: String,
+        index: usize,
+        steps: usize,
+        revision: String,
+        #[serde(rename = "duration_ms", serialize_with = "as_millis")]
+        duration: Duration,
+    },
     /// `error` is the whole error chain, joined with `: `.
-    StepFailed { database: String, revision: String, error: String },
-    /// The database is done (succeeded or failed); `now` is its version rows.
-    DatabaseFinished { database: String, now: Vec<String> },
-    RunFinished { run_id: String, ok: bool },
+    StepFailed {
+        database: String,
+        index: usize,
+        steps: usize,
+        revision: String,
+        error: String,
+        #[serde(rename = "duration_ms", serialize_with = "as_millis")]
+        duration: Duration,
+    },
+    /// The database is done, whatever the outcome; `now` is its version rows.
+    DatabaseFinished { database: String, now: Vec<String>, steps_run: usize, outcome: DatabaseOutcome },
+    RunFinished {
+        run_id: String,
+        ok: bool,
+        #[serde(rename = "duration_ms", serialize_with = "as_millis")]
+        duration: Duration,
+    },
 }
 
 /// Where one database started and ended, and what failed.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DatabaseReport {
     pub database: String,
-    /// The version rows before the run (read under the lock when the database started).
+    /// The version rows before the run (read under the lock).
     pub started_at: Vec<String>,
     /// The version rows now.
     pub now_at: Vec<String>,
@@ -49,15 +77,17 @@ pub struct DatabaseReport {
 
 /// How a database's part of the run ended.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DatabaseOutcome {
     /// Every planned step ran (possibly none: nothing to do).
     Completed,
     /// A step failed, or locking, reading or re-planning did; see `error`.
     Failed,
-    /// Never started: it runs after `database`, which failed (or was itself blocked).
+    /// Stopped before its next step (possibly its first): that step waits, directly or through
+    /// others, for a step of `database` that failed.
     BlockedBy { database: String },
-    /// Never started: fail-fast stopped the run when `database` failed.
+    /// Stopped before its next step (possibly its first): fail-fast stopped the run when
+    /// `database` failed.
     StoppedAfter { database: String },
 }
 
@@ -65,8 +95,11 @@ pub enum DatabaseOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RunReport {
     pub run_id: String,
-    /// Every database of the request, in the order they ran (or would have).
+    /// Every database of the request, in name order.
     pub databases: Vec<DatabaseReport>,
+    /// From the start of the run to its end.
+    #[serde(rename = "duration_ms", serialize_with = "as_millis")]
+    pub duration: Duration,
 }
 
 impl RunReport {

@@ -1,5 +1,6 @@
 //! What a run is asked to do.
 
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,12 +19,21 @@ pub enum Command {
 }
 
 impl Command {
-    /// The direction databases are ordered in: dependencies first, except for a downgrade,
-    /// which runs dependants first. A stamp runs nothing and uses the upgrade order.
+    /// The direction steps are ordered in: dependencies first, except for a downgrade, which
+    /// runs dependants first. A stamp runs nothing and uses the upgrade order.
     pub fn order_direction(&self) -> Direction {
         match self {
             Command::Upgrade { .. } | Command::Stamp { .. } => Direction::Up,
             Command::Downgrade { .. } => Direction::Down,
+        }
+    }
+
+    /// `upgrade`, `downgrade` or `stamp`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Upgrade { .. } => "upgrade",
+            Command::Downgrade { .. } => "downgrade",
+            Command::Stamp { .. } => "stamp",
         }
     }
 }
@@ -57,7 +67,9 @@ pub struct RunRequest {
     /// a database named here but absent from `databases` and `external` cannot be checked and
     /// is reported as such, while a dependency on a name found nowhere is an unknown database.
     pub all_migrations: Vec<(String, Arc<MigrationSet>)>,
-    /// When a database fails, carry on with the databases that do not depend on it (fail-fast,
-    /// the default, stops the whole run).
+    /// When a database fails, carry on with the steps that do not wait for it (fail-fast, the
+    /// default, stops the whole run: steps in progress finish, nothing new starts).
     pub keep_going: bool,
+    /// At most this many databases run a step at the same time; `None`: all of them.
+    pub jobs: Option<NonZeroUsize>,
 }

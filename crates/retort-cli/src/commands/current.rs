@@ -1,12 +1,12 @@
 //! `retort current [--verbose]`: each database's current revisions, the rows of its version
 //! table plus the heads they imply through depends_on, as Alembic's `current` prints them.
 //! Applied files edited since they ran are marked ` (edited)` and warned about. Reads only:
-//! no table is created.
+//! no table or file is created.
 
 use anyhow::Context as _;
 
 use crate::commands::context::Context;
-use crate::commands::database_state::read_state;
+use crate::commands::database_state::{edited, read_state};
 use crate::exit::Outcome;
 use crate::printer::Verbosity;
 use crate::render::{self, LineParts, Marks};
@@ -19,7 +19,7 @@ pub async fn current(context: &Context<'_>) -> anyhow::Result<Outcome> {
         let map = set.map();
         map.check_rows(&state.rows).with_context(in_database)?;
         let current = map.current(&state.rows).with_context(in_database)?;
-        let edited = state.edited(&set).with_context(in_database)?;
+        let edited = edited(&state, &set).with_context(in_database)?;
         context.heading(database);
         if verbose {
             let url = context.backend_options(database)?.url;

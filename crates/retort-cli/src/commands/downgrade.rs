@@ -24,7 +24,7 @@ pub async fn downgrade(context: &Context<'_>, args: &DowngradeArgs) -> anyhow::R
         Command::Downgrade {
             target: args.target.clone(),
         },
-        false,
+        &args.run,
     )
     .await
 }

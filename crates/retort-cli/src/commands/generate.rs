@@ -100,6 +100,11 @@ impl NewRevision {
 
     /// The file: its header, then empty upgrade and downgrade sections.
     pub fn render(&self) -> String {
+        self.render_with("-- upgrade\n\n\n-- downgrade\n\n")
+    }
+
+    /// The file: its header, then `sections` (markers included), as autogenerate writes it.
+    pub fn render_with(&self, sections: &str) -> String {
         let mut text = String::new();
         text.push_str(&header_line("revision", &self.id));
         text.push_str(&header_line(
@@ -117,7 +122,8 @@ impl NewRevision {
         }
         text.push_str(&header_line("message", &self.message));
         text.push_str(&header_line("created", &self.created));
-        text.push_str("\n-- upgrade\n\n\n-- downgrade\n\n");
+        text.push('\n');
+        text.push_str(sections);
         text
     }
 }
@@ -237,13 +243,22 @@ pub fn write_revision(
     database: &DatabaseSettings,
     new: &NewRevision,
 ) -> anyhow::Result<()> {
+    write_revision_text(context, database, new, new.render())
+}
+
+/// [`write_revision`] with the file's text given (autogenerate's, with its sections).
+pub fn write_revision_text(
+    context: &Context<'_>,
+    database: &DatabaseSettings,
+    new: &NewRevision,
+    content: String,
+) -> anyhow::Result<()> {
     let project = context.project;
     let path = database.versions.join(new.file_name());
     let shown = project.display(&path);
     if path.exists() {
         return Err(GenerateError::FileExists { path: shown }.into());
     }
-    let content = new.render();
     let mut files = project.read_versions(database)?;
     files.push(SourceFile {
         path: shown.clone(),

@@ -2,10 +2,13 @@
 //! pieces (the context, reading a database's rows, writing a revision file, the online and
 //! offline runs) sit beside them.
 
+pub mod autogenerate;
 pub mod branches;
+pub mod check;
 pub mod context;
 pub mod current;
 pub mod database_state;
+pub mod diff;
 pub mod downgrade;
 pub mod generate;
 pub mod heads;
@@ -14,7 +17,10 @@ pub mod init;
 pub mod merge;
 pub mod offline;
 pub mod online;
+pub mod overview;
+pub mod plan;
 pub mod revision;
 pub mod show;
 pub mod stamp;
+pub mod status;
 pub mod upgrade;

@@ -28,7 +28,7 @@ pub fn revision(context: &Context<'_>, args: &RevisionArgs) -> anyhow::Result<Ou
 
 /// A `--depends-on` entry as it goes into the header: a partial id becomes the full id, a
 /// branch label stays a label (Alembic's rule), and `db:REV` is resolved in that database.
-fn resolve_dependency(
+pub fn resolve_dependency(
     context: &Context<'_>,
     database: &DatabaseSettings,
     set: &MigrationSet,

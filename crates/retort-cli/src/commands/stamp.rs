@@ -28,7 +28,7 @@ pub async fn stamp(context: &Context<'_>, args: &StampArgs) -> anyhow::Result<Ou
             targets: args.targets.clone(),
             purge: args.purge,
         },
-        false,
+        &args.run,
     )
     .await
 }

@@ -1,5 +1,6 @@
-//! `retort upgrade [TARGET] [--sql] [--keep-going]`: every selected database to `TARGET`
-//! (default `heads`), in dependency order.
+//! `retort upgrade [TARGET] [--sql] [--jobs N] [--keep-going] [--format text|json]`: every
+//! selected database to `TARGET` (default `heads`), concurrently, each step once what it
+//! depends on is applied.
 
 use retort_orchestrator::Command;
 
@@ -25,7 +26,7 @@ pub async fn upgrade(context: &Context<'_>, args: &UpgradeArgs) -> anyhow::Resul
         Command::Upgrade {
             target: args.target.clone(),
         },
-        args.keep_going,
+        &args.run,
     )
     .await
 }

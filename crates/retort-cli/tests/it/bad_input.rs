@@ -211,7 +211,13 @@ fn head_with_two_heads_says_to_name_one_or_use_heads() {
             "please specify a specific target revision, '<branchname>@head' to narrow to a specific head, or 'heads' for all heads",
         ],
     );
-    assert_one_error_line(&run.stderr);
+    // Before the error, the warning that says how to merge the two heads.
+    let (warning, error) = run.stderr.split_once('\n').unwrap_or_default();
+    assert_eq!(
+        warning,
+        "warning: database 'app' has 2 heads (c3, c4), more than the 1 its config expects; merge them with: retort merge --db app heads -m \"merge heads\""
+    );
+    assert_one_error_line(error);
     assert_eq!(project.state("app"), before);
 }
 
@@ -318,7 +324,7 @@ fn a_failing_statement_exits_1_names_the_file_and_rolls_back() {
         1,
         &[
             "app: upgrade c3 (three) ... failed\n",
-            "\napp       b2          b2      databases/app/versions/3_c3.sql: upgrade of c3 failed at statement 2; rolled back, the database is unchanged",
+            "\napp       b2          b2      c3      databases/app/versions/3_c3.sql: upgrade of c3 failed at statement 2; rolled back, the database is unchanged",
         ],
     );
     assert_eq!(
@@ -357,7 +363,8 @@ fn a_lock_held_by_another_runner_times_out_naming_the_holder() {
     run.refused_with(
         2,
         &[
-            "\napp       b2          b2      timed out after 1s waiting for the migration lock held by pid 4242 on deploy-7 (run run-of-the-other-runner) since 2026-11-21T10:00:00.000Z",
+            "app: waiting for the migration lock held by pid 4242 on deploy-7 (run run-of-the-other-runner)\n",
+            "\napp       b2          b2              timed out after 1s waiting for the migration lock held by pid 4242 on deploy-7 (run run-of-the-other-runner) since 2026-11-21T10:00:00.000Z",
             "wait for that run to finish or stop it",
         ],
     );

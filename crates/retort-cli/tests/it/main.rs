@@ -2,13 +2,18 @@
 //! directory (a `config/retort.toml`, `databases/<db>/versions/*.sql`, SQLite files under it),
 //! runs the binary there, and checks its exit code, stdout and stderr, and the databases.
 
+mod autogenerate;
 mod bad_input;
 mod common;
 mod config;
+mod display;
 mod exit_codes;
 mod flow;
 mod generate;
 mod init;
 mod offline;
+mod orchestrate;
+mod overview;
 mod read_only;
 mod run;
+mod servers;

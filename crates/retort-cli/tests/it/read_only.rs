@@ -221,16 +221,14 @@ Path: databases/registry/versions/1_tools1.sql
 }
 
 #[test]
-fn current_never_creates_tables() {
+fn current_never_creates_tables_or_files() {
     let project = example_project();
     project
         .retort(&["current"])
         .check(0, "== app ==\n== registry ==\n", "");
-    assert!(
-        project
-            .query("app", "SELECT name FROM sqlite_master WHERE type = 'table'")
-            .is_empty()
-    );
+    assert!(!project.path("data/app.db").exists());
+    project.retort(&["upgrade", "--db", "registry"]).success();
+    project.retort(&["current", "--db", "registry"]).check(0, "tools1 (head)\n", "");
 }
 
 #[test]

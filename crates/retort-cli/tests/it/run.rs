@@ -81,8 +81,8 @@ app: at base, 3 steps to run
 app: upgrade a1 (one) ... ok [TIME]
 app: upgrade b2 (two) ... ok [TIME]
 app: upgrade c3 (three) ... failed
-database  started at  now at  failure
-app       base        b2      databases/app/versions/3_c3.sql: upgrade of c3 failed at statement 2; rolled back, the database is unchanged: "
+database  started at  now at  failed  error
+app       base        b2      c3      databases/app/versions/3_c3.sql: upgrade of c3 failed at statement 2; rolled back, the database is unchanged: "
     ), "{}", run.stderr);
     assert!(
         run.stderr.contains("no such table: missing"),
@@ -96,7 +96,7 @@ app       base        b2      databases/app/versions/3_c3.sql: upgrade of c3 fai
     assert!(
         quiet
             .stderr
-            .starts_with("database  started at  now at  failure\n"),
+            .starts_with("database  started at  now at  failed  error\n"),
         "{}",
         quiet.stderr
     );
@@ -174,9 +174,9 @@ fn several_databases_run_dependencies_first_and_end_with_a_summary() {
     assert!(
         run.stderr.ends_with(
             "\
-database  started at  now at  failure
-registry  base        tools1
+database  started at  now at  failed  error
 app       base        login6
+registry  base        tools1
 "
         ),
         "{}",
@@ -228,7 +228,7 @@ fn keep_going_lets_independent_databases_finish() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
         run.stderr.contains(
-            "\nbad       base        base    databases/bad/versions/1_b1.sql: upgrade of b1 failed"
+            "\nbad       base        base    b1      databases/bad/versions/1_b1.sql: upgrade of b1 failed"
         ),
         "{}",
         run.stderr

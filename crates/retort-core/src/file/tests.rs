@@ -553,3 +553,32 @@ fn checksum_changes_with_an_sql_edit() {
     let reindented = EXAMPLE.replace("DROP TABLE users;", "  DROP TABLE users;");
     assert_ne!(parse_ok(&reindented).checksum, original);
 }
+
+/// The checksum hashes lines as they come; it must equal the hash of the normalised text
+/// built in one piece (the definition in the module doc).
+#[test]
+fn streamed_checksum_equals_the_checksum_of_the_joined_text() {
+    fn joined(text: &str) -> String {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let lines: Vec<&str> = text.split('\n').map(str::trim_end).collect();
+        let first = lines.iter().position(|line| !line.is_empty());
+        let last = lines.iter().rposition(|line| !line.is_empty());
+        let content = match (first, last) {
+            (Some(first), Some(last)) => lines[first..=last].join("\n"),
+            _ => String::new(),
+        };
+        format!("{:x}", sha2::Sha256::digest(content.as_bytes()))
+    }
+    use sha2::Digest as _;
+    for text in [
+        "",
+        "\n\n",
+        "a",
+        "\u{feff}a\r\n\r\n b \t\r\n\n\nc  \n\n",
+        "\n \n-- revision: x\n\n\n-- upgrade\nSELECT 1;   \n\t\n",
+        "x\n\ny\n\n\nz",
+        " \u{3000}lead\n",
+    ] {
+        assert_eq!(super::normalised_checksum(text), joined(text), "{text:?}");
+    }
+}

@@ -7,6 +7,9 @@
 mod common;
 mod connect;
 mod engines;
+mod introspect;
+mod introspect_changes;
+mod introspect_scratch;
 mod lock;
 mod mysql;
 mod postgres;

@@ -122,7 +122,7 @@ pub fn request(command: Command, databases: Vec<DatabaseTarget>, external: Vec<D
         .chain(&external)
         .map(|target| (target.name.clone(), Arc::clone(&target.migrations)))
         .collect();
-    RunRequest { run_id: "run-1".to_owned(), command, databases, external, all_migrations, keep_going: false }
+    RunRequest { run_id: "run-1".to_owned(), command, databases, external, all_migrations, keep_going: false, jobs: None }
 }
 
 /// Runs `request`, returning its result and every event it reported.
@@ -162,7 +162,12 @@ pub async fn version_rows(path: &Path) -> Vec<String> {
     query_strings(path, "SELECT version_num FROM retort_version ORDER BY version_num").await
 }
 
-async fn query_strings(path: &Path, sql: &'static str) -> Vec<String> {
+/// The single text column of each row `sql` returns from the SQLite file at `path`.
+pub async fn query(path: &Path, sql: &str) -> Vec<String> {
+    query_strings(path, sql).await
+}
+
+async fn query_strings(path: &Path, sql: &str) -> Vec<String> {
     if !path.exists() {
         return Vec::new();
     }
@@ -174,7 +179,7 @@ async fn query_strings(path: &Path, sql: &'static str) -> Vec<String> {
         Ok(connection) => connection,
         Err(error) => panic!("cannot open {}: {error}", path.display()),
     };
-    let values: Vec<String> = match sqlx::query_scalar(sql).fetch_all(&mut connection).await {
+    let values: Vec<String> = match sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_all(&mut connection).await {
         Ok(values) => values,
         Err(error) => panic!("query {sql} failed: {error}"),
     };
@@ -189,4 +194,132 @@ pub fn steps_run(report: &RunReport) -> Vec<(&str, usize)> {
 
 pub fn strings(values: &[&str]) -> Vec<String> {
     values.iter().map(|value| (*value).to_owned()).collect()
+}
+
+/// A SQLite file whose write lock a test holds: a migration that writes to it (see
+/// [`Gate::migration_sql`]) blocks until the test opens the gate. It lets a test hold one step of
+/// a run in progress, deterministically, while it watches what the other databases do.
+pub struct Gate {
+    path: PathBuf,
+    connection: sqlx::SqliteConnection,
+}
+
+impl Gate {
+    /// A closed gate in the test's directory.
+    pub async fn closed(databases: &TestDatabases) -> Gate {
+        let path = databases.directory.path().join("gate.db");
+        let options = match SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display())) {
+            Ok(options) => options.create_if_missing(true),
+            Err(error) => panic!("bad gate path: {error}"),
+        };
+        let mut connection = match options.connect().await {
+            Ok(connection) => connection,
+            Err(error) => panic!("cannot open the gate: {error}"),
+        };
+        for statement in ["CREATE TABLE IF NOT EXISTS passed (id INTEGER)", "BEGIN IMMEDIATE"] {
+            if let Err(error) = sqlx::raw_sql(statement).execute(&mut connection).await {
+                panic!("{statement}: {error}");
+            }
+        }
+        Gate { path, connection }
+    }
+
+    /// SQL that waits at the gate: a `transaction: false` migration's upgrade (SQLite refuses
+    /// ATTACH inside a transaction).
+    pub fn migration_sql(&self) -> String {
+        format!("ATTACH DATABASE '{}' AS gate;\nINSERT INTO gate.passed VALUES (1);\nDETACH DATABASE gate;", self.path.display())
+    }
+
+    /// Lets every migration waiting at the gate through.
+    pub async fn open(mut self) {
+        if let Err(error) = sqlx::raw_sql("COMMIT").execute(&mut self.connection).await {
+            panic!("cannot open the gate: {error}");
+        }
+        let _closed = self.connection.close().await;
+    }
+}
+
+/// A migration that waits at `gate` (run outside a transaction).
+pub fn gated_migration(revision: &str, down_revision: &str, depends_on: &str, gate: &Gate) -> String {
+    migration(revision, down_revision, depends_on, &gate.migration_sql(), Some("SELECT 1;"))
+        .replacen("-- message:", "-- transaction: false\n-- message:", 1)
+}
+
+/// A run in a task of its own, whose events arrive on a channel as they happen.
+pub struct RunningRun {
+    pub events: tokio::sync::mpsc::UnboundedReceiver<Event>,
+    pub seen: Vec<Event>,
+    handle: tokio::task::JoinHandle<Result<RunReport, RunError>>,
+}
+
+impl RunningRun {
+    pub fn start(request: RunRequest) -> RunningRun {
+        let (sender, events) = tokio::sync::mpsc::unbounded_channel();
+        let handle = tokio::spawn(async move {
+            retort_orchestrator::run(request, &mut |event: &Event| {
+                let _sent = sender.send(event.clone());
+            })
+            .await
+        });
+        RunningRun { events, seen: Vec::new(), handle }
+    }
+
+    /// Waits for the first event that `wanted` accepts, keeping every event seen so far.
+    pub async fn wait_for(&mut self, wanted: impl Fn(&Event) -> bool) -> Event {
+        while let Some(event) = self.events.recv().await {
+            self.seen.push(event.clone());
+            if wanted(&event) {
+                return event;
+            }
+        }
+        panic!("the run ended without the event; seen: {:#?}", self.seen);
+    }
+
+    /// Waits for the run to end; returns its report and every event it reported.
+    pub async fn finish(mut self) -> (RunReport, Vec<Event>) {
+        let result = match self.handle.await {
+            Ok(result) => result,
+            Err(error) => panic!("the run panicked: {error}"),
+        };
+        while let Ok(event) = self.events.try_recv() {
+            self.seen.push(event);
+        }
+        match result {
+            Ok(report) => (report, self.seen),
+            Err(error) => panic!("run refused: {error}"),
+        }
+    }
+}
+
+/// The position of the first event `wanted` accepts.
+pub fn position(events: &[Event], wanted: impl Fn(&Event) -> bool) -> usize {
+    match events.iter().position(wanted) {
+        Some(position) => position,
+        None => panic!("no such event in {events:#?}"),
+    }
+}
+
+/// `StepStarted` of `database:revision`.
+pub fn started(database: &str, revision: &str) -> impl Fn(&Event) -> bool {
+    let (database, revision) = (database.to_owned(), revision.to_owned());
+    move |event| matches!(event, Event::StepStarted { database: d, revision: r, .. } if *d == database && *r == revision)
+}
+
+/// `StepFinished` of `database:revision`.
+pub fn finished(database: &str, revision: &str) -> impl Fn(&Event) -> bool {
+    let (database, revision) = (database.to_owned(), revision.to_owned());
+    move |event| matches!(event, Event::StepFinished { database: d, revision: r, .. } if *d == database && *r == revision)
+}
+
+/// The `started_at` and `finished_at` of the applied history row of `revision`.
+pub async fn history_times(path: &Path, revision: &str) -> (String, String) {
+    let sql = format!("SELECT started_at || ' ' || finished_at FROM retort_history WHERE revision = '{revision}' AND outcome = 'applied'");
+    let rows = query_strings(path, &sql).await;
+    match rows.as_slice() {
+        [times] => match times.split_once(' ') {
+            Some((started, finished)) => (started.to_owned(), finished.to_owned()),
+            None => panic!("bad history times {times}"),
+        },
+        other => panic!("expected one history row for {revision}, found {other:?}"),
+    }
 }

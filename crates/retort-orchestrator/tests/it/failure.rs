@@ -1,93 +1,122 @@
-//! A failing migration: its database stays at the previous revision, what depends on it never
-//! starts, fail-fast stops the rest, keep-going lets independent databases carry on.
+//! A failing migration: its database stays at the previous revision, what waits for it never
+//! starts, fail-fast lets the others finish the step in hand and stop, keep-going lets
+//! independent databases carry on.
 
-use retort_orchestrator::{DatabaseOutcome, Event, RunReport};
+use retort_orchestrator::{DatabaseOutcome, Event};
 
 use crate::common::{
-    TestDatabases, app_files, file, migration, request, run_collecting, steps_run, strings, tool_registry_files,
-    upgrade_heads, user_tables, version_rows,
+    Gate, RunningRun, TestDatabases, app_files, file, gated_migration, migration, request, run_collecting, steps_run,
+    strings, tool_registry_files, upgrade_heads, user_tables, version_rows,
 };
 
-/// audit and zeta are independent; app depends on tool_registry and its a3 fails; search runs
-/// after app. The run order is audit, tool_registry, app, search, zeta.
-async fn run_with_failing_app(keep_going: bool) -> (TestDatabases, RunReport, Vec<Event>) {
-    let databases = TestDatabases::new();
-    let mut app = app_files();
-    app.push(file("app", "a3", migration("a3", "a2", "", "CREATE TABLE broken (;", Some("SELECT 1;"))));
-    let single = |name: &str| {
-        vec![file(name, "s1", migration("s1", "", "", &format!("CREATE TABLE {name}_table (id INTEGER);"), Some("SELECT 1;")))]
-    };
-    let targets = vec![
-        databases.target("zeta", &single("zeta"), &[]),
-        databases.target("search", &single("search"), &["app"]),
-        databases.target("app", &app, &[]),
-        databases.target("tool_registry", &tool_registry_files(), &[]),
-        databases.target("audit", &single("audit"), &[]),
-    ];
-    let mut run_request = request(upgrade_heads(), targets, Vec::new());
-    run_request.keep_going = keep_going;
-    let (result, events) = run_collecting(run_request).await;
-    match result {
-        Ok(report) => (databases, report, events),
-        Err(error) => panic!("run refused: {error}"),
-    }
+fn failed_step(database: &str) -> impl Fn(&Event) -> bool {
+    let database = database.to_owned();
+    move |event| matches!(event, Event::StepFailed { database: d, .. } if *d == database)
 }
 
-#[tokio::test]
-async fn a_failed_migration_stops_its_database_its_dependants_and_the_run() {
-    let (databases, report, events) = run_with_failing_app(false).await;
+/// `bad` fails at once; `other` is independent, its first step held at `gate`; `later` runs
+/// after `bad` (config `after`).
+fn targets(databases: &TestDatabases, gate: &Gate) -> Vec<retort_orchestrator::DatabaseTarget> {
+    let other = vec![
+        file("other", "o1", gated_migration("o1", "", "", gate)),
+        file("other", "o2", migration("o2", "o1", "", "CREATE TABLE o2 (id INTEGER);", Some("DROP TABLE o2;"))),
+    ];
+    let bad = vec![file("bad", "b1", migration("b1", "", "", "CREATE TABLE broken (;", Some("SELECT 1;")))];
+    let later = vec![file("later", "l1", migration("l1", "", "", "CREATE TABLE l1 (id INTEGER);", Some("SELECT 1;")))];
+    vec![
+        databases.target("other", &other, &[]),
+        databases.target("bad", &bad, &[]),
+        databases.target("later", &later, &["bad"]),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fail_fast_lets_other_databases_finish_the_step_in_hand_and_stop() {
+    let databases = TestDatabases::new();
+    let gate = Gate::closed(&databases).await;
+    let mut run = RunningRun::start(request(upgrade_heads(), targets(&databases, &gate), Vec::new()));
+    run.wait_for(failed_step("bad")).await;
+    gate.open().await;
+    let (report, events) = run.finish().await;
 
     assert!(!report.is_success());
-    assert_eq!(steps_run(&report), [("audit", 1), ("tool_registry", 2), ("app", 2), ("search", 0), ("zeta", 0)]);
+    assert_eq!(steps_run(&report), [("bad", 0), ("later", 0), ("other", 1)]);
     let outcomes: Vec<&DatabaseOutcome> = report.databases.iter().map(|database| &database.outcome).collect();
     assert_eq!(
         outcomes,
         [
-            &DatabaseOutcome::Completed,
-            &DatabaseOutcome::Completed,
             &DatabaseOutcome::Failed,
-            &DatabaseOutcome::BlockedBy { database: "app".to_owned() },
-            &DatabaseOutcome::StoppedAfter { database: "app".to_owned() },
+            &DatabaseOutcome::BlockedBy { database: "bad".to_owned() },
+            &DatabaseOutcome::StoppedAfter { database: "bad".to_owned() },
         ]
     );
-    let app = &report.databases[2];
+    assert_eq!(report.databases[0].failed_revision.as_deref(), Some("b1"));
+    assert_eq!(version_rows(&databases.path("other")).await, strings(&["o1"]));
+    assert_eq!(user_tables(&databases.path("later")).await, Vec::<String>::new());
+    assert!(!events.iter().any(|event| matches!(event, Event::StepStarted { revision, .. } if revision == "o2" || revision == "l1")));
+    assert!(events.contains(&Event::DatabaseFinished {
+        database: "other".to_owned(),
+        now: strings(&["o1"]),
+        steps_run: 1,
+        outcome: DatabaseOutcome::StoppedAfter { database: "bad".to_owned() },
+    }));
+    assert!(matches!(events.last(), Some(Event::RunFinished { ok: false, .. })));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_going_lets_independent_databases_finish_but_not_dependants() {
+    let databases = TestDatabases::new();
+    let gate = Gate::closed(&databases).await;
+    let mut run_request = request(upgrade_heads(), targets(&databases, &gate), Vec::new());
+    run_request.keep_going = true;
+    let mut run = RunningRun::start(run_request);
+    run.wait_for(failed_step("bad")).await;
+    gate.open().await;
+    let (report, _) = run.finish().await;
+
+    assert_eq!(steps_run(&report), [("bad", 0), ("later", 0), ("other", 2)]);
+    assert_eq!(report.databases[1].outcome, DatabaseOutcome::BlockedBy { database: "bad".to_owned() });
+    assert_eq!(report.databases[2].outcome, DatabaseOutcome::Completed);
+    assert_eq!(version_rows(&databases.path("other")).await, strings(&["o2"]));
+    assert_eq!(user_tables(&databases.path("later")).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_failed_migration_rolls_back_and_stops_what_waits_for_it() {
+    let databases = TestDatabases::new();
+    let mut app = app_files();
+    app.push(file("app", "a3", migration("a3", "a2", "", "CREATE TABLE broken (;", Some("SELECT 1;"))));
+    let search = vec![file("search", "s1", migration("s1", "", "", "CREATE TABLE s1 (id INTEGER);", Some("SELECT 1;")))];
+    let targets = vec![
+        databases.target("search", &search, &["app"]),
+        databases.target("app", &app, &[]),
+        databases.target("tool_registry", &tool_registry_files(), &[]),
+    ];
+    let (result, events) = run_collecting(request(upgrade_heads(), targets, Vec::new())).await;
+    let report = match result {
+        Ok(report) => report,
+        Err(error) => panic!("run refused: {error}"),
+    };
+
+    assert_eq!(steps_run(&report), [("app", 2), ("search", 0), ("tool_registry", 2)]);
+    let app = &report.databases[0];
+    assert_eq!(app.outcome, DatabaseOutcome::Failed);
     assert_eq!(app.started_at, Vec::<String>::new());
     assert_eq!(app.now_at, strings(&["a2"]));
     assert_eq!(app.failed_revision.as_deref(), Some("a3"));
     let error = app.error.clone().unwrap_or_default();
     assert!(error.starts_with("upgrade of a3 failed"), "{error}");
     assert!(error.contains("syntax error"), "{error}");
-
+    assert_eq!(report.databases[1].outcome, DatabaseOutcome::BlockedBy { database: "app".to_owned() });
+    assert_eq!(report.databases[2].outcome, DatabaseOutcome::Completed);
     // The failed migration left nothing behind; the steps before it stay applied.
     assert_eq!(user_tables(&databases.path("app")).await, strings(&["tool_links", "users"]));
     assert_eq!(version_rows(&databases.path("app")).await, strings(&["a2"]));
     assert_eq!(user_tables(&databases.path("search")).await, Vec::<String>::new());
-    assert_eq!(user_tables(&databases.path("zeta")).await, Vec::<String>::new());
-    assert_eq!(version_rows(&databases.path("zeta")).await, Vec::<String>::new());
-
-    assert!(events.contains(&Event::StepFailed { database: "app".to_owned(), revision: "a3".to_owned(), error: error.clone() }));
-    assert!(events.contains(&Event::DatabaseFinished { database: "app".to_owned(), now: strings(&["a2"]) }));
-    assert_eq!(events.last(), Some(&Event::RunFinished { run_id: "run-1".to_owned(), ok: false }));
-    let planned: Vec<&str> = events
-        .iter()
-        .filter_map(|event| match event {
-            Event::DatabasePlanned { database, .. } => Some(database.as_str()),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(planned, ["audit", "tool_registry", "app"]);
-}
-
-#[tokio::test]
-async fn keep_going_lets_independent_databases_carry_on() {
-    let (databases, report, _) = run_with_failing_app(true).await;
-
-    assert!(!report.is_success());
-    assert_eq!(steps_run(&report), [("audit", 1), ("tool_registry", 2), ("app", 2), ("search", 0), ("zeta", 1)]);
-    assert_eq!(report.databases[3].outcome, DatabaseOutcome::BlockedBy { database: "app".to_owned() });
-    assert_eq!(report.databases[4].outcome, DatabaseOutcome::Completed);
-    assert_eq!(version_rows(&databases.path("zeta")).await, strings(&["s1"]));
-    assert_eq!(user_tables(&databases.path("search")).await, Vec::<String>::new());
+    assert!(events.iter().any(|event| matches!(
+        event,
+        Event::StepFailed { database, revision, error: text, index: 3, steps: 3, .. } if database == "app" && revision == "a3" && *text == error
+    )));
 }
 
 #[tokio::test]
@@ -120,13 +149,12 @@ async fn a_lock_held_elsewhere_fails_the_database_after_its_timeout_and_is_left_
     assert_eq!(report.databases[0].failed_revision, None);
     let error = report.databases[0].error.clone().unwrap_or_default();
     assert!(error.contains("other-run"), "{error}");
+    let holder = format!("pid {} on {} (run other-run)", other_holder.pid, other_holder.host);
+    assert_eq!(events.len(), 4, "{events:#?}");
+    assert_eq!(events[1], Event::WaitingForLock { database: "tool_registry".to_owned(), holder });
     assert_eq!(
-        events,
-        [
-            Event::RunStarted { run_id: "run-1".to_owned(), databases: strings(&["tool_registry"]) },
-            Event::DatabaseFinished { database: "tool_registry".to_owned(), now: Vec::new() },
-            Event::RunFinished { run_id: "run-1".to_owned(), ok: false },
-        ]
+        events[2],
+        Event::DatabaseFinished { database: "tool_registry".to_owned(), now: Vec::new(), steps_run: 0, outcome: DatabaseOutcome::Failed }
     );
     assert_eq!(version_rows(&databases.path("tool_registry")).await, Vec::<String>::new());
 

@@ -7,3 +7,4 @@ mod failure;
 mod refusals;
 mod tidy;
 mod upgrade;
+mod waits;

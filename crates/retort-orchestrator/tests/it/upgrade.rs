@@ -1,10 +1,11 @@
-//! Upgrades across databases: dependency order, reaching head, a second run with nothing to do.
+//! Upgrades and downgrades across databases: dependency order, reaching head, a second run
+//! with nothing to do.
 
 use retort_orchestrator::DatabaseOutcome;
 
 use crate::common::{
-    TestDatabases, app_files, request, run_ok, steps_run, strings, tool_registry_files, upgrade_heads, user_tables,
-    version_rows,
+    TestDatabases, app_files, finished, position, request, run_ok, started, steps_run, strings, tool_registry_files,
+    upgrade_heads, user_tables, version_rows,
 };
 
 #[tokio::test]
@@ -18,14 +19,14 @@ async fn app_runs_after_tool_registry_and_both_reach_head() {
     let report = run_ok(request(upgrade_heads(), targets, Vec::new())).await;
 
     assert!(report.is_success());
-    assert_eq!(steps_run(&report), [("tool_registry", 2), ("app", 2)]);
+    assert_eq!(steps_run(&report), [("app", 2), ("tool_registry", 2)]);
     for database in &report.databases {
         assert_eq!(database.started_at, Vec::<String>::new());
         assert_eq!(database.outcome, DatabaseOutcome::Completed);
         assert_eq!(database.error, None);
     }
-    assert_eq!(report.databases[0].now_at, strings(&["t2"]));
-    assert_eq!(report.databases[1].now_at, strings(&["a2"]));
+    assert_eq!(report.databases[0].now_at, strings(&["a2"]));
+    assert_eq!(report.databases[1].now_at, strings(&["t2"]));
     assert_eq!(user_tables(&databases.path("tool_registry")).await, strings(&["tool_versions", "tools"]));
     assert_eq!(version_rows(&databases.path("tool_registry")).await, strings(&["t2"]));
     assert_eq!(user_tables(&databases.path("app")).await, strings(&["tool_links", "users"]));
@@ -45,10 +46,10 @@ async fn a_second_run_finds_nothing_to_do() {
     let second = run_ok(request(upgrade_heads(), targets(), Vec::new())).await;
 
     assert!(second.is_success());
-    assert_eq!(steps_run(&second), [("tool_registry", 0), ("app", 0)]);
-    assert_eq!(second.databases[0].started_at, strings(&["t2"]));
-    assert_eq!(second.databases[0].now_at, strings(&["t2"]));
-    assert_eq!(second.databases[1].started_at, strings(&["a2"]));
+    assert_eq!(steps_run(&second), [("app", 0), ("tool_registry", 0)]);
+    assert_eq!(second.databases[1].started_at, strings(&["t2"]));
+    assert_eq!(second.databases[1].now_at, strings(&["t2"]));
+    assert_eq!(second.databases[0].started_at, strings(&["a2"]));
     assert_eq!(version_rows(&databases.path("app")).await, strings(&["a2"]));
 }
 
@@ -79,9 +80,10 @@ async fn config_after_orders_databases_without_dependencies() {
         databases.target("omega", &files("omega"), &[]),
         databases.target("beta", &files("beta"), &[]),
     ];
-    let report = run_ok(request(upgrade_heads(), targets, Vec::new())).await;
+    let (result, events) = crate::common::run_collecting(request(upgrade_heads(), targets, Vec::new())).await;
+    assert!(result.is_ok_and(|report| report.is_success()));
 
-    assert_eq!(steps_run(&report), [("beta", 1), ("omega", 1), ("alpha", 1)]);
+    assert!(position(&events, finished("omega", "x1")) < position(&events, started("alpha", "x1")));
 }
 
 #[tokio::test]
@@ -94,10 +96,13 @@ async fn downgrade_runs_dependants_first_and_both_reach_base() {
         ]
     };
     run_ok(request(upgrade_heads(), targets(), Vec::new())).await;
-    let report = run_ok(request(crate::common::downgrade_to("base"), targets(), Vec::new())).await;
+    let (result, events) = crate::common::run_collecting(request(crate::common::downgrade_to("base"), targets(), Vec::new())).await;
+    let report = result.unwrap_or_else(|error| panic!("run refused: {error}"));
 
     assert!(report.is_success());
     assert_eq!(steps_run(&report), [("app", 2), ("tool_registry", 2)]);
+    // tool_registry removes t2 only once app's a2, which depends on it, is removed.
+    assert!(position(&events, finished("app", "a2")) < position(&events, started("tool_registry", "t2")));
     assert_eq!(user_tables(&databases.path("app")).await, Vec::<String>::new());
     assert_eq!(user_tables(&databases.path("tool_registry")).await, Vec::<String>::new());
     assert_eq!(version_rows(&databases.path("tool_registry")).await, Vec::<String>::new());

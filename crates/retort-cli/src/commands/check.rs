@@ -1,0 +1,47 @@
+//! `retort check`: exit 1 when a selected database has pending migrations, more heads than its
+//! config expects, or applied files that were edited; 0 when everything is in order. Reads
+//! only; what is wrong is listed on stderr, even with `--quiet`.
+
+use crate::commands::context::Context;
+use crate::commands::diff::schema_drift;
+use crate::commands::overview::{database_status, edited_warning, merge_hint};
+use crate::exit::Outcome;
+
+pub async fn check(context: &Context<'_>) -> anyhow::Result<Outcome> {
+    let mut clean = true;
+    let mut n_databases = 0;
+    for (database, set) in context.load_selected()? {
+        n_databases += 1;
+        let status = database_status(context, database, &set).await?;
+        clean &= status.is_clean();
+        let printer = context.printer;
+        match status.pending.len() {
+            0 => {}
+            1 => printer.report(format!("database '{}': 1 migration pending ({}); run 'retort upgrade'", status.database, status.pending[0])),
+            n => printer.report(format!("database '{}': {n} migrations pending ({}); run 'retort upgrade'", status.database, status.pending.join(", "))),
+        }
+        if status.unexpected_heads {
+            printer.report(merge_hint(&status.database, &status.heads, status.expected_heads));
+        }
+        for file in &status.edited {
+            printer.report(edited_warning(&status.database, file));
+        }
+        // An edited file explains its own drift: the live check waits until it is restored.
+        let live_revisions = status.edited.is_empty().then_some(status.current.as_slice());
+        let drift = schema_drift(context, database, &set, live_revisions).await?;
+        clean &= !drift.has_drift();
+        for line in drift.describe() {
+            printer.report(line);
+        }
+        if let Some(reason) = &drift.live_skipped {
+            printer.warning(reason);
+        }
+    }
+    if clean {
+        let noun = if n_databases == 1 { "database is" } else { "databases are" };
+        context.printer.status(format!("{n_databases} {noun} up to date"));
+        Ok(Outcome::Success)
+    } else {
+        Ok(Outcome::CheckFailed)
+    }
+}
