@@ -29,10 +29,17 @@ pub enum DisplayMode {
 /// Chooses the display: JSON when asked for; bars when stderr is a terminal, outside CI, and
 /// neither `--quiet` nor `--verbose` is given (`--verbose` wants every line, `--quiet` none);
 /// plain lines otherwise.
-pub fn resolve(format: RunFormat, stderr_is_terminal: bool, is_ci: bool, verbosity: Verbosity) -> DisplayMode {
+pub fn resolve(
+    format: RunFormat,
+    stderr_is_terminal: bool,
+    is_ci: bool,
+    verbosity: Verbosity,
+) -> DisplayMode {
     match format {
         RunFormat::Json => DisplayMode::Json,
-        RunFormat::Text if stderr_is_terminal && !is_ci && verbosity == Verbosity::Normal => DisplayMode::Bars,
+        RunFormat::Text if stderr_is_terminal && !is_ci && verbosity == Verbosity::Normal => {
+            DisplayMode::Bars
+        }
         RunFormat::Text => DisplayMode::Lines,
     }
 }
@@ -62,7 +69,10 @@ struct Summary<'a> {
 impl Reporter {
     pub fn new(mode: DisplayMode, printer: &Printer) -> Reporter {
         match mode {
-            DisplayMode::Bars => Reporter::Bars(ProgressBars::new(printer.progress_target(), Some(STEADY_TICK))),
+            DisplayMode::Bars => Reporter::Bars(ProgressBars::new(
+                printer.progress_target(),
+                Some(STEADY_TICK),
+            )),
             DisplayMode::Lines => Reporter::Lines(PlainEvents::default()),
             DisplayMode::Json => Reporter::Json,
         }
@@ -105,7 +115,14 @@ impl Reporter {
     /// The JSON summary of a run refused before it started; `error` is the whole chain.
     pub fn refused(&self, run_id: &str, error: String, printer: &Printer) {
         if self.is_json() {
-            let summary = Summary { event: "summary", run_id, ok: false, duration_ms: None, error: Some(error), databases: &[] };
+            let summary = Summary {
+                event: "summary",
+                run_id,
+                ok: false,
+                duration_ms: None,
+                error: Some(error),
+                databases: &[],
+            };
             printer.data(json_line(&summary));
         }
     }
@@ -123,12 +140,33 @@ mod tests {
     #[test]
     fn bars_only_on_a_terminal_outside_ci_at_normal_verbosity() {
         use DisplayMode::{Bars, Json, Lines};
-        assert_eq!(resolve(RunFormat::Text, true, false, Verbosity::Normal), Bars);
-        assert_eq!(resolve(RunFormat::Text, false, false, Verbosity::Normal), Lines);
-        assert_eq!(resolve(RunFormat::Text, true, true, Verbosity::Normal), Lines);
-        assert_eq!(resolve(RunFormat::Text, true, false, Verbosity::Quiet), Lines);
-        assert_eq!(resolve(RunFormat::Text, true, false, Verbosity::Verbose), Lines);
-        assert_eq!(resolve(RunFormat::Json, true, false, Verbosity::Normal), Json);
-        assert_eq!(resolve(RunFormat::Json, false, true, Verbosity::Quiet), Json);
+        assert_eq!(
+            resolve(RunFormat::Text, true, false, Verbosity::Normal),
+            Bars
+        );
+        assert_eq!(
+            resolve(RunFormat::Text, false, false, Verbosity::Normal),
+            Lines
+        );
+        assert_eq!(
+            resolve(RunFormat::Text, true, true, Verbosity::Normal),
+            Lines
+        );
+        assert_eq!(
+            resolve(RunFormat::Text, true, false, Verbosity::Quiet),
+            Lines
+        );
+        assert_eq!(
+            resolve(RunFormat::Text, true, false, Verbosity::Verbose),
+            Lines
+        );
+        assert_eq!(
+            resolve(RunFormat::Json, true, false, Verbosity::Normal),
+            Json
+        );
+        assert_eq!(
+            resolve(RunFormat::Json, false, true, Verbosity::Quiet),
+            Json
+        );
     }
 }

@@ -38,14 +38,29 @@ pub struct DatabaseProgress {
 pub enum Status {
     /// Before its lock is taken.
     Locking,
-    WaitingForLock { holder: String },
+    WaitingForLock {
+        holder: String,
+    },
     /// Locked and planned, no step started yet.
-    Planned { from: Vec<String> },
+    Planned {
+        from: Vec<String>,
+    },
     /// Its next step waits for steps of other databases.
-    Waiting { for_steps: Vec<String> },
-    Running { direction: String, revision: String, message: String },
-    Failed { revision: String },
-    Finished { now: Vec<String>, outcome: DatabaseOutcome },
+    Waiting {
+        for_steps: Vec<String>,
+    },
+    Running {
+        direction: String,
+        revision: String,
+        message: String,
+    },
+    Failed {
+        revision: String,
+    },
+    Finished {
+        now: Vec<String>,
+        outcome: DatabaseOutcome,
+    },
 }
 
 impl DatabaseProgress {
@@ -54,18 +69,34 @@ impl DatabaseProgress {
         match &self.status {
             Status::Locking => "taking the lock".to_owned(),
             Status::WaitingForLock { holder } => format!("waiting for the lock held by {holder}"),
-            Status::Planned { from } if self.total == 0 => format!("nothing to do, at {}", format_rows(from)),
+            Status::Planned { from } if self.total == 0 => {
+                format!("nothing to do, at {}", format_rows(from))
+            }
             Status::Planned { from } => format!("at {}", format_rows(from)),
             Status::Waiting { for_steps } => format!("waiting for {}", for_steps.join(", ")),
-            Status::Running { direction, revision, message } if message.is_empty() => format!("{direction} {revision}"),
-            Status::Running { direction, revision, message } => format!("{direction} {revision} {message}"),
+            Status::Running {
+                direction,
+                revision,
+                message,
+            } if message.is_empty() => format!("{direction} {revision}"),
+            Status::Running {
+                direction,
+                revision,
+                message,
+            } => format!("{direction} {revision} {message}"),
             Status::Failed { revision } => format!("failed at {revision}"),
             Status::Finished { now, outcome } => match outcome {
-                DatabaseOutcome::Completed if self.total == 0 => format!("nothing to do, at {}", format_rows(now)),
+                DatabaseOutcome::Completed if self.total == 0 => {
+                    format!("nothing to do, at {}", format_rows(now))
+                }
                 DatabaseOutcome::Completed => format!("done, at {}", format_rows(now)),
                 DatabaseOutcome::Failed => format!("failed, at {}", format_rows(now)),
-                DatabaseOutcome::BlockedBy { database } => format!("stopped, waits for '{database}', which failed"),
-                DatabaseOutcome::StoppedAfter { database } => format!("stopped when '{database}' failed"),
+                DatabaseOutcome::BlockedBy { database } => {
+                    format!("stopped, waits for '{database}', which failed")
+                }
+                DatabaseOutcome::StoppedAfter { database } => {
+                    format!("stopped when '{database}' failed")
+                }
             },
         }
     }
@@ -86,16 +117,29 @@ impl DatabaseProgress {
 impl ProgressBars {
     /// Bars drawn to `target`; `steady_tick` redraws them that often while nothing happens.
     pub fn new(target: ProgressDrawTarget, steady_tick: Option<Duration>) -> ProgressBars {
-        ProgressBars { multi: MultiProgress::with_draw_target(target), steady_tick, name_width: 0, databases: BTreeMap::new() }
+        ProgressBars {
+            multi: MultiProgress::with_draw_target(target),
+            steady_tick,
+            name_width: 0,
+            databases: BTreeMap::new(),
+        }
     }
 
     /// Changes the state of the database `event` is about, and redraws its bar.
     pub fn update(&mut self, event: &Event) {
         match event {
             Event::RunStarted { databases, .. } => {
-                self.name_width = databases.iter().map(|name| name.chars().count()).max().unwrap_or(0);
+                self.name_width = databases
+                    .iter()
+                    .map(|name| name.chars().count())
+                    .max()
+                    .unwrap_or(0);
                 for name in databases {
-                    let progress = DatabaseProgress { done: 0, total: 0, status: Status::Locking };
+                    let progress = DatabaseProgress {
+                        done: 0,
+                        total: 0,
+                        status: Status::Locking,
+                    };
                     let bar = ProgressBar::hidden()
                         .with_style(style(false))
                         .with_prefix(format!("{name:<width$}", width = self.name_width))
@@ -108,25 +152,67 @@ impl ProgressBars {
                 }
             }
             Event::WaitingForLock { database, holder } => {
-                self.change(database, |progress| progress.status = Status::WaitingForLock { holder: holder.clone() });
+                self.change(database, |progress| {
+                    progress.status = Status::WaitingForLock {
+                        holder: holder.clone(),
+                    }
+                });
             }
-            Event::DatabasePlanned { database, from, steps, .. } => self.change(database, |progress| {
+            Event::DatabasePlanned {
+                database,
+                from,
+                steps,
+                ..
+            } => self.change(database, |progress| {
                 progress.total = *steps;
                 progress.status = Status::Planned { from: from.clone() };
             }),
-            Event::StepWaiting { database, waiting_for, .. } => {
-                self.change(database, |progress| progress.status = Status::Waiting { for_steps: waiting_for.clone() });
+            Event::StepWaiting {
+                database,
+                waiting_for,
+                ..
+            } => {
+                self.change(database, |progress| {
+                    progress.status = Status::Waiting {
+                        for_steps: waiting_for.clone(),
+                    }
+                });
             }
-            Event::StepStarted { database, revision, message, direction, .. } => self.change(database, |progress| {
-                progress.status =
-                    Status::Running { direction: direction.clone(), revision: revision.clone(), message: message.clone() };
+            Event::StepStarted {
+                database,
+                revision,
+                message,
+                direction,
+                ..
+            } => self.change(database, |progress| {
+                progress.status = Status::Running {
+                    direction: direction.clone(),
+                    revision: revision.clone(),
+                    message: message.clone(),
+                };
             }),
-            Event::StepFinished { database, index, .. } => self.change(database, |progress| progress.done = *index),
-            Event::StepFailed { database, revision, .. } => {
-                self.change(database, |progress| progress.status = Status::Failed { revision: revision.clone() });
+            Event::StepFinished {
+                database, index, ..
+            } => self.change(database, |progress| progress.done = *index),
+            Event::StepFailed {
+                database, revision, ..
+            } => {
+                self.change(database, |progress| {
+                    progress.status = Status::Failed {
+                        revision: revision.clone(),
+                    }
+                });
             }
-            Event::DatabaseFinished { database, now, outcome, .. } => self.change(database, |progress| {
-                progress.status = Status::Finished { now: now.clone(), outcome: outcome.clone() };
+            Event::DatabaseFinished {
+                database,
+                now,
+                outcome,
+                ..
+            } => self.change(database, |progress| {
+                progress.status = Status::Finished {
+                    now: now.clone(),
+                    outcome: outcome.clone(),
+                };
             }),
             Event::RunFinished { .. } => {
                 // Databases that never got their lock (a fail-fast stop) end as they are.
@@ -148,7 +234,9 @@ impl ProgressBars {
 
     fn change(&mut self, database: &str, change: impl FnOnce(&mut DatabaseProgress)) {
         let name_width = self.name_width;
-        let Some((bar, progress)) = self.databases.get_mut(database) else { return };
+        let Some((bar, progress)) = self.databases.get_mut(database) else {
+            return;
+        };
         change(progress);
         bar.set_prefix(format!("{database:<name_width$}"));
         bar.set_style(style(progress.is_failure()));
@@ -173,7 +261,9 @@ fn style(failed: bool) -> ProgressStyle {
         "{prefix:.bold} [{bar:24.cyan/blue}] {pos:>3}/{len:<3} {elapsed:>4} {wide_msg}"
     };
     // The templates are constants that parse; the default style is a fallback that never shows.
-    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> ")
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
 }
 
 #[cfg(test)]

@@ -40,9 +40,9 @@ impl MigrationSet {
     /// Parses every file (in the order given: callers pass file-name order) and builds the map.
     /// Every parse problem and duplicate id is reported, not only the first.
     pub fn load(files: Vec<SourceFile>) -> Result<MigrationSet, Vec<LoadError>> {
+        // Each file's bytes are dropped as soon as it is parsed.
         let parsed: Vec<Result<Migration, ParseError>> =
-            files.iter().map(|source| file::parse(&source.path, &source.bytes)).collect();
-        drop(files);
+            files.into_iter().map(|source| file::parse(&source.path, &source.bytes)).collect();
         let mut errors: Vec<LoadError> = Vec::new();
         let mut first_by_id: HashMap<&str, &Migration> = HashMap::with_capacity(parsed.len());
         for result in &parsed {

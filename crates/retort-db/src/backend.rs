@@ -101,6 +101,9 @@ pub struct StepRun<'a> {
 }
 
 /// How a step ended, as recorded in history.
+///
+/// The history table may also hold `abandoned`, which retort never writes: a user sets it (as
+/// [`BackendError::ResumeRefused`] says) so that a MySQL step starts over instead of resuming.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Applied,
@@ -108,6 +111,9 @@ pub enum Outcome {
     /// MySQL only: the step is under way (its row is written first and updated as statements
     /// complete); a row left `running` belongs to a runner that died mid-step.
     Running,
+    /// MySQL only: a row left `running` by a runner that died mid-step, once a later attempt of
+    /// the same step (resuming after its statements, or starting over) has completed it.
+    Resumed,
 }
 
 impl Outcome {
@@ -117,6 +123,7 @@ impl Outcome {
             Outcome::Applied => "applied",
             Outcome::Failed => "failed",
             Outcome::Running => "running",
+            Outcome::Resumed => "resumed",
         }
     }
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use retort_core::{Dialect, Direction, VersionChange};
+use sqlx::postgres::PgDatabaseError;
 
 use crate::backend::LockHolder;
 use crate::url::{DatabaseUrl, SUPPORTED_SCHEMES};
@@ -147,7 +148,7 @@ pub enum BackendError {
         aftermath: FailureAftermath,
         /// Boxed: the driver's error is large, and every `Result` of the crate carries this.
         #[source]
-        source: Box<sqlx::Error>,
+        source: Box<SqlError>,
     },
 
     /// A MySQL migration that failed part-way was changed in a statement that already ran, so
@@ -225,13 +226,67 @@ pub enum FailureAftermath {
     Resumable,
 }
 
-/// The error and its sources joined with `: `, as recorded in the history table.
+/// What the database said about a migration's SQL: the driver's error, worded for a person.
+///
+/// sqlx's own `Display` of a PostgreSQL error ends with the line of the server's C source that
+/// raised it (`relation "x" does not exist at line 1392`), which reads like a line of the
+/// migration file, and leaves out the server's detail and hint. This shows the server's
+/// message followed by its detail and hint instead, and has no further source. Errors of the
+/// other engines, and errors that are not the database's, read as sqlx words them.
+#[derive(Debug)]
+pub struct SqlError(sqlx::Error);
+
+impl SqlError {
+    fn postgres_error(&self) -> Option<&PgDatabaseError> {
+        self.0.as_database_error()?.try_downcast_ref()
+    }
+}
+
+impl From<sqlx::Error> for SqlError {
+    fn from(error: sqlx::Error) -> SqlError {
+        SqlError(error)
+    }
+}
+
+impl fmt::Display for SqlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(postgres) = self.postgres_error() else {
+            return fmt::Display::fmt(&self.0, f);
+        };
+        write!(f, "error returned from database: {}", postgres.message())?;
+        if let Some(detail) = postgres.detail() {
+            write!(f, "; detail: {detail}")?;
+        }
+        if let Some(hint) = postgres.hint() {
+            write!(f, "; hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SqlError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self.postgres_error() {
+            // The text above already says all the server said.
+            Some(_) => None,
+            None => self.0.source(),
+        }
+    }
+}
+
+/// The error and its sources joined with `: `, as recorded in the history table. A source whose
+/// text already ends the message is left out (the rule of the command line's printer): sqlx's
+/// database error prints its cause and also returns it as its source, which would otherwise
+/// say everything twice.
 pub(crate) fn error_chain_text(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
         source = cause.source();
     }
     text
@@ -415,7 +470,7 @@ mod tests {
             statement_text: None,
             statements_done: 0,
             aftermath: FailureAftermath::RolledBack,
-            source: Box::new(sqlx::Error::Protocol("boom".to_owned())),
+            source: Box::new(sqlx::Error::Protocol("boom".to_owned()).into()),
         };
         assert!(failed.is_migration_failure());
         assert_eq!(

@@ -25,7 +25,7 @@ pub use backend::{
     Backend, BackendOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_HISTORY_TABLE, DEFAULT_VERSION_TABLE,
     HistoryRow, LockHolder, Outcome, StepRun, connect,
 };
-pub use error::{BackendError, FailureAftermath};
+pub use error::{BackendError, FailureAftermath, SqlError};
 pub use introspect::{IntrospectError, IntrospectOptions, ScratchDatabase, introspect};
 pub use non_atomic::{NonAtomicWarning, non_atomic_warning};
 pub use offline::{OfflineStep, render_offline, render_offline_in_schema};

@@ -2,7 +2,9 @@
 //!
 //! [`DatabaseUrl`] knows the engine a URL names and, for SQLite, the file it points at. Its
 //! `Display` and `Debug` mask the password (`postgres://app:****@db/app`), as Alembic's
-//! `obfuscate_url_pw` does; the raw text is only reachable inside this crate, to connect.
+//! `obfuscate_url_pw` does, and mask the whole user info of a malformed URL
+//! (`postgres:/****@db/app`), which errors show; the raw text is only reachable inside this
+//! crate, to connect.
 
 use std::fmt;
 use std::path::Path;
@@ -188,49 +190,80 @@ fn server_host(after_slashes: &str) -> &str {
     after_user.split('/').next().unwrap_or_default()
 }
 
-/// The URL with any password replaced by [`PASSWORD_MASK`]: the one in the user info and any
+/// The URL with every password replaced by [`PASSWORD_MASK`]: the one in the user info and any
 /// query parameter whose name contains `password`.
 ///
-/// The user info is taken to end at the last `@` before the query, so a password holding an
-/// unencoded `/` or `@` is still masked; when in doubt more is masked, never less.
+/// It relies on nothing of the URL's shape but the text before its first `:`, so that a
+/// malformed URL shown in an error is masked too. The user info starts after `scheme:` and any
+/// slashes, and ends at the *last* `@` of the text, so a password holding an unencoded `/`, `?`
+/// or `@` is still masked. Only a well-formed `scheme://user:password@host` keeps its user name
+/// (`postgres://app:****@db/app`); any other shape has its whole user info masked
+/// (`postgres:/****@db/app`). When in doubt more is masked, never less.
 fn redact(raw: &str) -> String {
-    let Some((scheme, rest)) = raw.split_once("://") else {
+    mask_query_passwords(&mask_user_password(raw))
+}
+
+/// `user:password@` before the last `@` becomes `user:****@`, whatever comes before it.
+fn mask_user_password(raw: &str) -> String {
+    let Some(at) = raw.rfind('@') else {
         return raw.to_owned();
     };
-    let (before_query, query) = match rest.split_once('?') {
-        Some((before, query)) => (before, Some(query)),
-        None => (rest, None),
+    let Some((scheme, after_scheme)) = raw[..at].split_once(':') else {
+        // No `:` before the `@`: a user name at most, never a password.
+        return raw.to_owned();
     };
-    let mut redacted = format!("{scheme}://");
-    match before_query.rfind('@') {
-        Some(at) => {
-            let user_info = &before_query[..at];
-            match user_info.split_once(':') {
-                Some((user, _password)) => {
-                    redacted.push_str(user);
-                    redacted.push(':');
-                    redacted.push_str(PASSWORD_MASK);
-                }
-                None => redacted.push_str(user_info),
+    let user_info = after_scheme.trim_start_matches('/');
+    let user_info_start = at - user_info.len();
+    let well_formed = is_known_scheme(scheme)
+        && after_scheme.starts_with("//")
+        && !after_scheme.starts_with("///");
+    // In any other shape than `scheme://user:password@host`, which `:` ends the user name is
+    // a guess (in `app:Secret@db` the one taken for the scheme's did), so the whole user info is
+    // masked.
+    let shown_until = match user_info.find(':') {
+        Some(colon) if well_formed => user_info_start + colon + 1,
+        None if well_formed => return raw.to_owned(),
+        _ => user_info_start,
+    };
+    format!("{}{PASSWORD_MASK}{}", &raw[..shown_until], &raw[at..])
+}
+
+/// Every `…password…=value` between `?`, `&` and the ends of the text gets its value masked.
+fn mask_query_passwords(text: &str) -> String {
+    let mut masked = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let pair_end = rest.find(['?', '&']).unwrap_or(rest.len());
+        let (pair, after) = rest.split_at(pair_end);
+        match pair.split_once('=') {
+            Some((key, _value)) if key.to_ascii_lowercase().contains("password") => {
+                masked.push_str(key);
+                masked.push('=');
+                masked.push_str(PASSWORD_MASK);
             }
-            redacted.push_str(&before_query[at..]);
+            _ => masked.push_str(pair),
         }
-        None => redacted.push_str(before_query),
+        let Some(delimiter) = after.chars().next() else {
+            return masked;
+        };
+        masked.push(delimiter);
+        rest = &after[delimiter.len_utf8()..];
     }
-    if let Some(query) = query {
-        redacted.push('?');
-        let pairs: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((key, _value)) if key.to_ascii_lowercase().contains("password") => {
-                    format!("{key}={PASSWORD_MASK}")
-                }
-                _ => pair.to_owned(),
-            })
-            .collect();
-        redacted.push_str(&pairs.join("&"));
-    }
-    redacted
+}
+
+/// Whether `scheme` is one [`DatabaseUrl::parse`] knows, supported or not.
+fn is_known_scheme(scheme: &str) -> bool {
+    [
+        "sqlite",
+        "postgres",
+        "postgresql",
+        "mysql",
+        "mariadb",
+        "mssql",
+        "sqlserver",
+    ]
+    .iter()
+    .any(|known| scheme.eq_ignore_ascii_case(known))
 }
 
 /// An absolute path as the SQLite driver reads it: `/…`, or a Windows drive or UNC path.
@@ -372,6 +405,119 @@ mod tests {
 
         let no_password = parse("postgres://app@db/app");
         assert_eq!(no_password.to_string(), "postgres://app@db/app");
+    }
+
+    #[test]
+    fn malformed_urls_are_masked_too() {
+        // Regression: `redact` used to return a URL without `://` unchanged.
+        let message = parse_error("postgres:/u:Secret1@host/db");
+        assert_eq!(
+            message,
+            "invalid database url postgres:/****@host/db: expected `//` after the scheme"
+        );
+        for (raw, shown) in [
+            ("postgres:u:Secret1@host/db", "postgres:****@host/db"),
+            ("postgres:Secret1@host/db", "postgres:****@host/db"),
+            ("postgres:///u:Secret1@host/db", "postgres:///****@host/db"),
+            ("app:Secret1@host/db", "app:****@host/db"),
+            ("oracle://scott:tiger@db/orcl", "oracle://****@db/orcl"),
+            ("postgres://u:pa?ss@host/db", "postgres://u:****@host/db"),
+            (
+                "postgres://u:Secret1@db/app?x=a@b&password=Secret2",
+                "postgres://u:****@b&password=****",
+            ),
+            (
+                "mysql://root@db/app?user=a@b",
+                "mysql://root@db/app?user=a@b",
+            ),
+        ] {
+            assert_eq!(redact(raw), shown, "{raw}");
+        }
+    }
+
+    /// Shapes of URL, well-formed and not, around a user name and password.
+    const SHAPES: &[&str] = &[
+        "{scheme}://{user}:{password}@{host}/app",
+        "{scheme}://{user}:{password}@{host}/app?sslmode=require",
+        "{scheme}:/{user}:{password}@{host}/app",
+        "{scheme}:{user}:{password}@{host}/app",
+        "{scheme}:///{user}:{password}@{host}/app",
+        "{scheme}://{user}:{password}@/app",
+        "{scheme}:{password}@{host}/app",
+        "{scheme}://{host}/app?user={user}&password={password}",
+        "{scheme}://{host}/app?sslmode=require&sslpassword={password}",
+        "  {scheme}://{user}:{password}@{host}  ",
+        "{user}:{password}@{host}/app",
+    ];
+
+    fn url_from_shape(shape: &str, scheme: &str, user: &str, password: &str, host: &str) -> String {
+        shape
+            .replace("{scheme}", scheme)
+            .replace("{user}", user)
+            .replace("{password}", password)
+            .replace("{host}", host)
+    }
+
+    /// Everything a URL can be shown through: the parse error, or the URL and the errors that
+    /// carry it, each in `Display` (with its sources) and `Debug`.
+    fn every_showing(raw: &str) -> Vec<String> {
+        let url = match DatabaseUrl::parse(raw) {
+            Err(error) => {
+                return vec![crate::error::error_chain_text(&error), format!("{error:?}")];
+            }
+            Ok(url) => url,
+        };
+        let mut shown = vec![url.to_string(), format!("{url:?}")];
+        let driver_error = match url.dialect() {
+            Dialect::Postgres => {
+                <sqlx::postgres::PgConnectOptions as std::str::FromStr>::from_str(url.raw()).err()
+            }
+            Dialect::Mysql => {
+                <sqlx::mysql::MySqlConnectOptions as std::str::FromStr>::from_str(url.raw()).err()
+            }
+            Dialect::Sqlite => None,
+        };
+        let errors = [
+            BackendError::ConnectFailed {
+                url: url.clone(),
+                source: driver_error.unwrap_or(sqlx::Error::PoolTimedOut),
+            },
+            BackendError::DatabaseMissing {
+                url: url.clone(),
+                database: "app".to_owned(),
+            },
+        ];
+        for error in errors {
+            shown.push(crate::error::error_chain_text(&error));
+            shown.push(format!("{error:?}"));
+        }
+        shown
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        #[test]
+        fn no_url_error_or_display_shows_the_password(
+            shape in proptest::sample::select(SHAPES),
+            scheme in proptest::sample::select(&[
+                "postgres", "postgresql", "POSTGRES", "mysql", "mariadb", "sqlite", "mssql",
+                "oracle", "",
+            ][..]),
+            user in "[a-z][a-z0-9_]{0,7}",
+            password in "Pw[A-Za-z0-9/@?#:%!=+._~-]{6,16}",
+            host in proptest::sample::select(&[
+                "db", "127.0.0.1:5432", "[::1]", "db.example.com", "",
+            ][..]),
+        ) {
+            let raw = url_from_shape(shape, scheme, &user, &password, host);
+            for shown in every_showing(&raw) {
+                proptest::prop_assert!(!shown.contains(&password), "{raw} shown as {shown}");
+            }
+        }
     }
 
     #[test]

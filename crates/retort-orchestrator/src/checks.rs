@@ -160,10 +160,11 @@ async fn check_database(
         }
     };
     let keep = plan.is_some() && access == Access::Run;
-    if !keep && let Some(backend) = backend.take() {
-        if let Err(source) = backend.close().await {
-            problems.push(backend_error(source));
-        }
+    if !keep
+        && let Some(backend) = backend.take()
+        && let Err(source) = backend.close().await
+    {
+        problems.push(backend_error(source));
     }
     plan.map(|plan| (backend, plan))
 }

@@ -34,13 +34,15 @@ pub async fn run(request: RunRequest, on_event: &mut (dyn FnMut(&Event) + Send))
     let mut names: Vec<String> = request.databases.iter().map(|target| target.name.clone()).collect();
     names.sort();
     on_event(&Event::RunStarted { run_id: request.run_id.clone(), databases: names });
-    let refuse = |error: RunError, on_event: &mut (dyn FnMut(&Event) + Send)| {
+    let refused = |on_event: &mut (dyn FnMut(&Event) + Send)| {
         on_event(&Event::RunFinished { run_id: request.run_id.clone(), ok: false, duration: started.elapsed() });
-        Err(error)
     };
     let prepared = match prepare_databases(&request, Access::Run).await {
         Ok(prepared) => prepared,
-        Err(error) => return refuse(error, on_event),
+        Err(error) => {
+            refused(on_event);
+            return Err(error);
+        }
     };
     let direction = request.command.order_direction();
     if let Err(error) = StepGraph::new(&prepared_inputs(&prepared), direction) {
@@ -50,7 +52,8 @@ pub async fn run(request: RunRequest, on_event: &mut (dyn FnMut(&Event) + Send))
                 let _closed = backend.close().await;
             }
         }
-        return refuse(error, on_event);
+        refused(on_event);
+        return Err(error);
     }
     let holder = LockHolder::for_this_process(request.run_id.clone());
     let locked = lock_all(prepared, &request.command, &holder, request.keep_going, on_event).await;
@@ -60,7 +63,8 @@ pub async fn run(request: RunRequest, on_event: &mut (dyn FnMut(&Event) + Send))
         Ok(graph) => graph,
         Err(error) => {
             release_all(locked).await;
-            return refuse(error, on_event);
+            refused(on_event);
+            return Err(error);
         }
     };
     let shared = Arc::new(RunShared { run_id: request.run_id.clone() });

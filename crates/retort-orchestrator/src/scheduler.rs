@@ -74,8 +74,6 @@ pub(crate) struct Lane {
     descriptions: Vec<(String, &'static str)>,
     /// Open while the database's worker may be sent more steps.
     commands: Option<UnboundedSender<usize>>,
-    /// The worker is running (spawned and not ended).
-    has_worker: bool,
 }
 
 /// Runs every step of `graph` over the databases of `locked` (in the graph's database order)
@@ -113,7 +111,6 @@ pub(crate) async fn run_schedule(
             plan: outcome.plan().clone(),
             descriptions,
             commands: None,
-            has_worker: false,
         };
         match outcome {
             LockOutcome::Locked { target, backend, plan } => {
@@ -122,7 +119,6 @@ pub(crate) async fn run_schedule(
                 let handle = workers.spawn(worker.run(command_receiver, done_sender.clone()));
                 worker_of_task.insert(handle.id(), database_idx);
                 lane.commands = Some(command_sender);
-                lane.has_worker = true;
             }
             LockOutcome::Failed { now_at, error, .. } => {
                 schedule.fail_database(database_idx);
@@ -209,7 +205,6 @@ pub(crate) async fn run_schedule(
                 };
                 let Some(database_idx) = database_idx else { continue };
                 let lane = &mut lanes[database_idx];
-                lane.has_worker = false;
                 lane.commands = None;
                 match end {
                     Ok(end) => {

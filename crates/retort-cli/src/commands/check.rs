@@ -17,17 +17,31 @@ pub async fn check(context: &Context<'_>) -> anyhow::Result<Outcome> {
         let printer = context.printer;
         match status.pending.len() {
             0 => {}
-            1 => printer.report(format!("database '{}': 1 migration pending ({}); run 'retort upgrade'", status.database, status.pending[0])),
-            n => printer.report(format!("database '{}': {n} migrations pending ({}); run 'retort upgrade'", status.database, status.pending.join(", "))),
+            1 => printer.report(format!(
+                "database '{}': 1 migration pending ({}); run 'retort upgrade'",
+                status.database, status.pending[0]
+            )),
+            n => printer.report(format!(
+                "database '{}': {n} migrations pending ({}); run 'retort upgrade'",
+                status.database,
+                status.pending.join(", ")
+            )),
         }
         if status.unexpected_heads {
-            printer.report(merge_hint(&status.database, &status.heads, status.expected_heads));
+            printer.report(merge_hint(
+                &status.database,
+                &status.heads,
+                status.expected_heads,
+            ));
         }
         for file in &status.edited {
             printer.report(edited_warning(&status.database, file));
         }
         // An edited file explains its own drift: the live check waits until it is restored.
-        let live_revisions = status.edited.is_empty().then_some(status.current.as_slice());
+        let live_revisions = status
+            .edited
+            .is_empty()
+            .then_some(status.current.as_slice());
         let drift = schema_drift(context, database, &set, live_revisions).await?;
         clean &= !drift.has_drift();
         for line in drift.describe() {
@@ -38,8 +52,14 @@ pub async fn check(context: &Context<'_>) -> anyhow::Result<Outcome> {
         }
     }
     if clean {
-        let noun = if n_databases == 1 { "database is" } else { "databases are" };
-        context.printer.status(format!("{n_databases} {noun} up to date"));
+        let noun = if n_databases == 1 {
+            "database is"
+        } else {
+            "databases are"
+        };
+        context
+            .printer
+            .status(format!("{n_databases} {noun} up to date"));
         Ok(Outcome::Success)
     } else {
         Ok(Outcome::CheckFailed)

@@ -4,7 +4,7 @@
 
 use anyhow::Context as _;
 use retort_core::{Action, Dialect, Direction, Migration, MigrationSet, MissingSql, Plan, RevisionError};
-use retort_db::{OfflineStep, render_offline};
+use retort_db::{BackendError, OfflineStep, render_offline_in_schema};
 
 use crate::commands::context::Context;
 use crate::exit::Outcome;
@@ -85,7 +85,17 @@ pub fn print_scripts(
 ) -> anyhow::Result<Outcome> {
     let mut scripts = Vec::new();
     for (database, set) in context.load_selected()? {
-        let dialect = context.backend_options(database)?.url.dialect();
+        let url = context.backend_options(database)?.url;
+        let dialect = url.dialect();
+        if database.schema.is_some() && dialect != Dialect::Postgres {
+            // As connecting would: refused, not ignored.
+            return Err(anyhow::Error::new(BackendError::UnsupportedOption {
+                url,
+                option: "schema",
+                dialect,
+            })
+            .context(format!("database '{}'", database.name)));
+        }
         let plan = plan_for(&set).with_context(|| format!("database '{}'", database.name))?;
         scripts.push((
             database.name.clone(),
@@ -102,7 +112,8 @@ pub fn print_scripts(
     Ok(Outcome::Success)
 }
 
-/// The script of one plan: each step with its SQL for `dialect`.
+/// The script of one plan: each step with its SQL for `dialect`, and on PostgreSQL the
+/// database's `schema` created and set first, as connecting would.
 fn render_plan(
     database: &DatabaseSettings,
     set: &MigrationSet,
@@ -134,8 +145,9 @@ fn render_plan(
             transactional,
         });
     }
-    Ok(render_offline(
+    Ok(render_offline_in_schema(
         dialect,
+        database.schema.as_deref(),
         &database.version_table,
         plan.start_rows.is_empty(),
         &steps,

@@ -18,19 +18,32 @@ use crate::render;
 use crate::settings::DatabaseSettings;
 
 /// Runs `command` on the selected databases and shows it as `args` say.
-pub async fn run(context: &Context<'_>, command: Command, args: &RunArgs) -> anyhow::Result<Outcome> {
+pub async fn run(
+    context: &Context<'_>,
+    command: Command,
+    args: &RunArgs,
+) -> anyhow::Result<Outcome> {
     let printer = context.printer;
     let request = run_request(context, command, args.keep_going, args.jobs)?;
     if matches!(request.command, Command::Upgrade { .. }) {
         warn_about_heads(context, &request);
     }
-    let sets_by_name: BTreeMap<String, Arc<MigrationSet>> = request.all_migrations.iter().cloned().collect();
+    let sets_by_name: BTreeMap<String, Arc<MigrationSet>> =
+        request.all_migrations.iter().cloned().collect();
     let runs_migrations = !matches!(request.command, Command::Stamp { .. });
     let run_id = request.run_id.clone();
     let terminal = printer.terminal();
-    let mode = display::resolve(args.format, terminal.stderr_is_terminal, terminal.is_ci, printer.verbosity());
+    let mode = display::resolve(
+        args.format,
+        terminal.stderr_is_terminal,
+        terminal.is_ci,
+        printer.verbosity(),
+    );
     let mut reporter = Reporter::new(mode, printer);
-    let result = retort_orchestrator::run(request, &mut |event: &Event| reporter.report(event, printer)).await;
+    let result = retort_orchestrator::run(request, &mut |event: &Event| {
+        reporter.report(event, printer)
+    })
+    .await;
     let mut report = match result {
         Ok(report) => report,
         Err(error) => {
@@ -50,8 +63,15 @@ pub async fn run(context: &Context<'_>, command: Command, args: &RunArgs) -> any
         }
         // A step that failed is a migration that failed (1); a database that failed before or
         // after its steps (its lock was not free in time, say) is not (2).
-        let step_failed = report.databases.iter().any(|database| database.failed_revision.is_some());
-        return Ok(if step_failed { Outcome::MigrationFailed } else { Outcome::Stopped });
+        let step_failed = report
+            .databases
+            .iter()
+            .any(|database| database.failed_revision.is_some());
+        return Ok(if step_failed {
+            Outcome::MigrationFailed
+        } else {
+            Outcome::Stopped
+        });
     }
     if context.databases.len() > 1 && !reporter.is_json() {
         printer.status(table.trim_end());
@@ -70,7 +90,12 @@ pub fn run_request(
     jobs: Option<std::num::NonZeroUsize>,
 ) -> anyhow::Result<RunRequest> {
     let all_sets = context.load_every_database()?;
-    let is_selected = |name: &str| context.databases.iter().any(|database| database.name == name);
+    let is_selected = |name: &str| {
+        context
+            .databases
+            .iter()
+            .any(|database| database.name == name)
+    };
     let mut databases = Vec::new();
     let mut external = Vec::new();
     for (name, migrations) in &all_sets {
@@ -107,10 +132,20 @@ pub fn run_request(
 /// heads` applies every branch, but the branches want a merge.
 fn warn_about_heads(context: &Context<'_>, request: &RunRequest) {
     for target in &request.databases {
-        let Some(settings) = context.project.settings.databases.get(&target.name) else { continue };
-        let heads: Vec<String> = target.migrations.map().heads().into_iter().map(str::to_owned).collect();
+        let Some(settings) = context.project.settings.databases.get(&target.name) else {
+            continue;
+        };
+        let heads: Vec<String> = target
+            .migrations
+            .map()
+            .heads()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         if heads.len() > settings.expected_heads {
-            context.printer.warning(merge_hint(&target.name, &heads, settings.expected_heads));
+            context
+                .printer
+                .warning(merge_hint(&target.name, &heads, settings.expected_heads));
         }
     }
 }
@@ -122,7 +157,10 @@ fn name_failed_files(report: &mut RunReport, sets: &BTreeMap<String, Arc<Migrati
         let (Some(revision), Some(error)) = (&database.failed_revision, &mut database.error) else {
             continue;
         };
-        let Some(migration) = sets.get(&database.database).and_then(|set| set.migration(revision)) else {
+        let Some(migration) = sets
+            .get(&database.database)
+            .and_then(|set| set.migration(revision))
+        else {
             continue;
         };
         *error = format!("{}: {error}", migration.path);

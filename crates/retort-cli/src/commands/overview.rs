@@ -53,12 +53,17 @@ pub async fn database_status(
     let map = set.map();
     let current = map.current(&state.rows).with_context(in_database)?;
     let heads: Vec<String> = map.heads().into_iter().map(str::to_owned).collect();
-    let plan = map.upgrade(&state.rows, "heads").with_context(in_database)?;
+    let plan = map
+        .upgrade(&state.rows, "heads")
+        .with_context(in_database)?;
     let edited = edited(&state, set)
         .with_context(in_database)?
         .into_iter()
         .map(|revision| {
-            let path = set.migration(&revision).map(|migration| migration.path.clone()).unwrap_or_default();
+            let path = set
+                .migration(&revision)
+                .map(|migration| migration.path.clone())
+                .unwrap_or_default();
             EditedFile { revision, path }
         })
         .collect();

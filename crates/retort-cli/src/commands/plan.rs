@@ -14,13 +14,21 @@ use crate::render::{plan_dot, plan_mermaid, plan_text};
 
 pub async fn plan(context: &Context<'_>, args: &PlanArgs) -> anyhow::Result<Outcome> {
     let command = match (&args.target, args.downgrade) {
-        (Some(target), false) => Command::Upgrade { target: target.clone() },
-        (None, false) => Command::Upgrade { target: "heads".to_owned() },
-        (Some(target), true) => Command::Downgrade { target: target.clone() },
+        (Some(target), false) => Command::Upgrade {
+            target: target.clone(),
+        },
+        (None, false) => Command::Upgrade {
+            target: "heads".to_owned(),
+        },
+        (Some(target), true) => Command::Downgrade {
+            target: target.clone(),
+        },
         (None, true) => bail!("plan --downgrade needs a TARGET (-1, base, a revision)"),
     };
     let title = match &command {
-        Command::Upgrade { target } | Command::Downgrade { target } => format!("{} to {target}", command.name()),
+        Command::Upgrade { target } | Command::Downgrade { target } => {
+            format!("{} to {target}", command.name())
+        }
         Command::Stamp { .. } => command.name().to_owned(),
     };
     let request = run_request(context, command, false, None)?;

@@ -23,10 +23,16 @@ pub async fn status(context: &Context<'_>, args: &StatusArgs) -> anyhow::Result<
             context.printer.data_raw(&status_table(&statuses));
             for status in &statuses {
                 if status.unexpected_heads {
-                    context.printer.warning(merge_hint(&status.database, &status.heads, status.expected_heads));
+                    context.printer.warning(merge_hint(
+                        &status.database,
+                        &status.heads,
+                        status.expected_heads,
+                    ));
                 }
                 for file in &status.edited {
-                    context.printer.warning(edited_warning(&status.database, file));
+                    context
+                        .printer
+                        .warning(edited_warning(&status.database, file));
                 }
             }
         }
@@ -36,21 +42,44 @@ pub async fn status(context: &Context<'_>, args: &StatusArgs) -> anyhow::Result<
 
 /// `database  current  heads  pending  unexpected heads  edited files`, `-` for none.
 fn status_table(statuses: &[DatabaseStatus]) -> String {
-    let mut rows = vec![["database", "current", "heads", "pending", "unexpected heads", "edited files"].map(str::to_owned).to_vec()];
+    let mut rows = vec![
+        [
+            "database",
+            "current",
+            "heads",
+            "pending",
+            "unexpected heads",
+            "edited files",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    ];
     for status in statuses {
         let unexpected = if status.unexpected_heads {
             format!("{} (expects {})", status.heads.len(), status.expected_heads)
         } else {
             "-".to_owned()
         };
-        let edited: Vec<&str> = status.edited.iter().map(|file| file.path.as_str()).collect();
+        let edited: Vec<&str> = status
+            .edited
+            .iter()
+            .map(|file| file.path.as_str())
+            .collect();
         rows.push(vec![
             status.database.clone(),
             format_rows(&status.current),
-            if status.heads.is_empty() { "-".to_owned() } else { status.heads.join(", ") },
+            if status.heads.is_empty() {
+                "-".to_owned()
+            } else {
+                status.heads.join(", ")
+            },
             status.pending.len().to_string(),
             unexpected,
-            if edited.is_empty() { "-".to_owned() } else { edited.join(", ") },
+            if edited.is_empty() {
+                "-".to_owned()
+            } else {
+                edited.join(", ")
+            },
         ]);
     }
     aligned(&rows)

@@ -14,11 +14,22 @@ fn strings(values: &[&str]) -> Vec<String> {
 /// Bars on an in-memory terminal of 4 rows of 110 columns.
 fn bars() -> (ProgressBars, InMemoryTerm) {
     let terminal = InMemoryTerm::new(4, 110);
-    (ProgressBars::new(ProgressDrawTarget::term_like(Box::new(terminal.clone())), None), terminal)
+    (
+        ProgressBars::new(
+            ProgressDrawTarget::term_like(Box::new(terminal.clone())),
+            None,
+        ),
+        terminal,
+    )
 }
 
 fn planned(database: &str, steps: usize) -> Event {
-    Event::DatabasePlanned { database: database.to_owned(), from: Vec::new(), to: Vec::new(), steps }
+    Event::DatabasePlanned {
+        database: database.to_owned(),
+        from: Vec::new(),
+        to: Vec::new(),
+        steps,
+    }
 }
 
 fn started(database: &str, index: usize, steps: usize, revision: &str, message: &str) -> Event {
@@ -33,11 +44,20 @@ fn started(database: &str, index: usize, steps: usize, revision: &str, message: 
 }
 
 fn finished(database: &str, index: usize, steps: usize, revision: &str) -> Event {
-    Event::StepFinished { database: database.to_owned(), index, steps, revision: revision.to_owned(), duration: Duration::from_millis(3) }
+    Event::StepFinished {
+        database: database.to_owned(),
+        index,
+        steps,
+        revision: revision.to_owned(),
+        duration: Duration::from_millis(3),
+    }
 }
 
 fn run_started() -> Event {
-    Event::RunStarted { run_id: "run".to_owned(), databases: strings(&["app", "tool_registry"]) }
+    Event::RunStarted {
+        run_id: "run".to_owned(),
+        databases: strings(&["app", "tool_registry"]),
+    }
 }
 
 #[test]
@@ -94,9 +114,15 @@ fn finished_bars_say_where_each_database_ended() {
             database: "app".to_owned(),
             now: Vec::new(),
             steps_run: 0,
-            outcome: DatabaseOutcome::BlockedBy { database: "tool_registry".to_owned() },
+            outcome: DatabaseOutcome::BlockedBy {
+                database: "tool_registry".to_owned(),
+            },
         },
-        Event::RunFinished { run_id: "run".to_owned(), ok: false, duration: Duration::from_millis(5) },
+        Event::RunFinished {
+            run_id: "run".to_owned(),
+            ok: false,
+            duration: Duration::from_millis(5),
+        },
     ] {
         bars.update(&event);
     }
@@ -114,8 +140,16 @@ fn a_completed_database_and_one_with_nothing_to_do() {
     for event in [
         run_started(),
         planned("app", 1),
-        Event::DatabasePlanned { database: "tool_registry".to_owned(), from: strings(&["a7d9"]), to: strings(&["a7d9"]), steps: 0 },
-        Event::WaitingForLock { database: "app".to_owned(), holder: "pid 7 on host (run r)".to_owned() },
+        Event::DatabasePlanned {
+            database: "tool_registry".to_owned(),
+            from: strings(&["a7d9"]),
+            to: strings(&["a7d9"]),
+            steps: 0,
+        },
+        Event::WaitingForLock {
+            database: "app".to_owned(),
+            holder: "pid 7 on host (run r)".to_owned(),
+        },
     ] {
         bars.update(&event);
     }
@@ -128,7 +162,12 @@ tool_registry [========================]   0/0     0s nothing to do, at a7d9"
     for event in [
         started("app", 1, 1, "1f4a", ""),
         finished("app", 1, 1, "1f4a"),
-        Event::DatabaseFinished { database: "app".to_owned(), now: strings(&["1f4a"]), steps_run: 1, outcome: DatabaseOutcome::Completed },
+        Event::DatabaseFinished {
+            database: "app".to_owned(),
+            now: strings(&["1f4a"]),
+            steps_run: 1,
+            outcome: DatabaseOutcome::Completed,
+        },
     ] {
         bars.update(&event);
     }
@@ -137,8 +176,17 @@ tool_registry [========================]   0/0     0s nothing to do, at a7d9"
         Some(&DatabaseProgress {
             done: 1,
             total: 1,
-            status: Status::Finished { now: strings(&["1f4a"]), outcome: DatabaseOutcome::Completed },
+            status: Status::Finished {
+                now: strings(&["1f4a"]),
+                outcome: DatabaseOutcome::Completed
+            },
         })
     );
-    assert!(terminal.contents().starts_with("app           [========================]   1/1     0s done, at 1f4a\n"), "{}", terminal.contents());
+    assert!(
+        terminal
+            .contents()
+            .starts_with("app           [========================]   1/1     0s done, at 1f4a\n"),
+        "{}",
+        terminal.contents()
+    );
 }

@@ -153,10 +153,17 @@ pub fn summary_table(report: &RunReport) -> String {
         "error".to_owned(),
     ]];
     for database in &report.databases {
-        let stopped = if database.steps_run == 0 { "not started" } else { "stopped" };
+        let stopped = if database.steps_run == 0 {
+            "not started"
+        } else {
+            "stopped"
+        };
         let error = match &database.outcome {
             DatabaseOutcome::Completed => String::new(),
-            DatabaseOutcome::Failed => database.error.clone().unwrap_or_else(|| "failed".to_owned()),
+            DatabaseOutcome::Failed => database
+                .error
+                .clone()
+                .unwrap_or_else(|| "failed".to_owned()),
             DatabaseOutcome::BlockedBy { database: blocker } => {
                 format!("{stopped}: waits for '{blocker}', which failed")
             }

@@ -23,9 +23,19 @@ pub fn plan_text(plan: &RunPlan, title: &str) -> String {
             plural(plan.waves, "wave", "waves"),
         )
     };
-    let mut databases = vec![vec!["database".to_owned(), "from".to_owned(), "to".to_owned(), "steps".to_owned()]];
+    let mut databases = vec![vec![
+        "database".to_owned(),
+        "from".to_owned(),
+        "to".to_owned(),
+        "steps".to_owned(),
+    ]];
     databases.extend(plan.databases.iter().map(|database| {
-        vec![database.database.clone(), format_rows(&database.from), format_rows(&database.to), database.steps.to_string()]
+        vec![
+            database.database.clone(),
+            format_rows(&database.from),
+            format_rows(&database.to),
+            database.steps.to_string(),
+        ]
     }));
     text.push_str(&aligned(&databases));
     if n_steps == 0 {
@@ -39,8 +49,12 @@ pub fn plan_text(plan: &RunPlan, title: &str) -> String {
         "waits for".to_owned(),
     ]];
     steps.extend(plan.steps.iter().map(|step| {
-        let waits: Vec<String> =
-            step.waits_for.iter().filter(|wait| wait.because != WaitReason::PlanOrder).map(|wait| wait.step.to_string()).collect();
+        let waits: Vec<String> = step
+            .waits_for
+            .iter()
+            .filter(|wait| wait.because != WaitReason::PlanOrder)
+            .map(|wait| wait.step.to_string())
+            .collect();
         vec![
             step.wave.to_string(),
             step.database.clone(),
@@ -63,17 +77,32 @@ pub fn plan_dot(plan: &RunPlan) -> String {
             dot_escape(&database.database),
             dot_escape(&database.database)
         ));
-        for step in plan.steps.iter().filter(|step| step.database == database.database) {
-            text.push_str(&format!("    \"{}\" [label=\"{}\"];\n", dot_escape(&node_name(step)), dot_escape(&node_label(step, "\n"))));
+        for step in plan
+            .steps
+            .iter()
+            .filter(|step| step.database == database.database)
+        {
+            text.push_str(&format!(
+                "    \"{}\" [label=\"{}\"];\n",
+                dot_escape(&node_name(step)),
+                dot_escape(&node_label(step, "\n"))
+            ));
         }
         text.push_str("  }\n");
     }
     for step in &plan.steps {
         for wait in &step.waits_for {
-            let edge = format!("  \"{}\" -> \"{}\"", dot_escape(&wait.step.to_string()), dot_escape(&node_name(step)));
+            let edge = format!(
+                "  \"{}\" -> \"{}\"",
+                dot_escape(&wait.step.to_string()),
+                dot_escape(&node_name(step))
+            );
             match reason_label(&wait.because) {
                 None => text.push_str(&format!("{edge};\n")),
-                Some(label) => text.push_str(&format!("{edge} [style=dashed, label=\"{}\"];\n", dot_escape(label))),
+                Some(label) => text.push_str(&format!(
+                    "{edge} [style=dashed, label=\"{}\"];\n",
+                    dot_escape(label)
+                )),
             }
         }
     }
@@ -83,21 +112,42 @@ pub fn plan_dot(plan: &RunPlan) -> String {
 
 /// The plan as a Mermaid flowchart: one subgraph per database.
 pub fn plan_mermaid(plan: &RunPlan) -> String {
-    let id_of = |name: &str| plan.steps.iter().position(|step| node_name(step) == name).map(|position| format!("s{position}"));
+    let id_of = |name: &str| {
+        plan.steps
+            .iter()
+            .position(|step| node_name(step) == name)
+            .map(|position| format!("s{position}"))
+    };
     let mut text = String::from("flowchart LR\n");
     for (database_idx, database) in plan.databases.iter().enumerate() {
-        text.push_str(&format!("  subgraph d{database_idx} [\"{}\"]\n", mermaid_escape(&database.database)));
-        for (position, step) in plan.steps.iter().enumerate().filter(|(_, step)| step.database == database.database) {
-            text.push_str(&format!("    s{position}[\"{}\"]\n", mermaid_escape(&node_label(step, "<br/>"))));
+        text.push_str(&format!(
+            "  subgraph d{database_idx} [\"{}\"]\n",
+            mermaid_escape(&database.database)
+        ));
+        for (position, step) in plan
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, step)| step.database == database.database)
+        {
+            text.push_str(&format!(
+                "    s{position}[\"{}\"]\n",
+                mermaid_escape(&node_label(step, "<br/>"))
+            ));
         }
         text.push_str("  end\n");
     }
     for (position, step) in plan.steps.iter().enumerate() {
         for wait in &step.waits_for {
-            let Some(from) = id_of(&wait.step.to_string()) else { continue };
+            let Some(from) = id_of(&wait.step.to_string()) else {
+                continue;
+            };
             match reason_label(&wait.because) {
                 None => text.push_str(&format!("  {from} --> s{position}\n")),
-                Some(label) => text.push_str(&format!("  {from} -.->|{}| s{position}\n", mermaid_escape(label))),
+                Some(label) => text.push_str(&format!(
+                    "  {from} -.->|{}| s{position}\n",
+                    mermaid_escape(label)
+                )),
             }
         }
     }
@@ -114,7 +164,10 @@ fn node_label(step: &PlannedStep, line_break: &str) -> String {
     if step.message.is_empty() {
         format!("{} {}", step.direction, step.revision)
     } else {
-        format!("{} {}{line_break}{}", step.direction, step.revision, step.message)
+        format!(
+            "{} {}{line_break}{}",
+            step.direction, step.revision, step.message
+        )
     }
 }
 
@@ -128,7 +181,9 @@ fn reason_label(reason: &WaitReason) -> Option<&'static str> {
 }
 
 fn dot_escape(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    text.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 fn mermaid_escape(text: &str) -> String {

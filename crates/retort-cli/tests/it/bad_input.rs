@@ -324,7 +324,7 @@ fn a_failing_statement_exits_1_names_the_file_and_rolls_back() {
         1,
         &[
             "app: upgrade c3 (three) ... failed\n",
-            "\napp       b2          b2      c3      databases/app/versions/3_c3.sql: upgrade of c3 failed at statement 2; rolled back, the database is unchanged",
+            "\napp       b2          b2      c3      databases/app/versions/3_c3.sql: upgrade of c3 failed at statement 2 `INSERT INTO nowhere VALUES (1)`; rolled back, the database is unchanged",
         ],
     );
     assert_eq!(

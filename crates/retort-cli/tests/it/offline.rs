@@ -193,3 +193,44 @@ fn a_bad_target_names_the_database() {
         "error: database 'app': no such revision or branch 'zzzz'\n",
     );
 }
+
+/// `upgrade --sql` on a PostgreSQL database with a `schema` option creates the schema, sets the
+/// search path and names the version table with the schema, as a run with a connection would;
+/// on other engines the option is refused, as connecting refuses it.
+#[test]
+fn upgrade_sql_honours_the_schema_option() {
+    let project = linear_project();
+    project.write(
+        "config/retort.toml",
+        "[databases.app]\nurl = \"postgres://app:Secret1@db.invalid/app\"\nschema = \"app_schema\"\n",
+    );
+    let run = project.retort(&["upgrade", "--sql"]);
+    let stdout = run.success();
+    assert!(
+        stdout.starts_with(
+            "CREATE SCHEMA IF NOT EXISTS app_schema;\n\nSET search_path TO app_schema, public;\n\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("CREATE TABLE app_schema.retort_version ("),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "UPDATE app_schema.retort_version SET version_num='b2' WHERE app_schema.retort_version.version_num = 'a1';\n"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("Secret1"), "{stdout}");
+
+    project.write(
+        "config/retort.toml",
+        "[databases.app]\nurl = \"sqlite:data/app.db\"\nschema = \"app_schema\"\n",
+    );
+    project.retort(&["upgrade", "--sql"]).fails_with(
+        2,
+        "error: database 'app': the schema option is not supported for sqlite databases",
+    );
+    assert!(!project.path("data").exists());
+}

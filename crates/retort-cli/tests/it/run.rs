@@ -82,7 +82,7 @@ app: upgrade a1 (one) ... ok [TIME]
 app: upgrade b2 (two) ... ok [TIME]
 app: upgrade c3 (three) ... failed
 database  started at  now at  failed  error
-app       base        b2      c3      databases/app/versions/3_c3.sql: upgrade of c3 failed at statement 2; rolled back, the database is unchanged: "
+app       base        b2      c3      databases/app/versions/3_c3.sql: upgrade of c3 failed at statement 2 `INSERT INTO missing VALUES (1)`; rolled back, the database is unchanged: "
     ), "{}", run.stderr);
     assert!(
         run.stderr.contains("no such table: missing"),

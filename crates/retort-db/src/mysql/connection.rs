@@ -34,6 +34,9 @@ pub(crate) struct MysqlBackend {
     pub(super) lock_name: String,
     pub(super) environment: RunEnvironment,
     pub(super) held_lock: Option<HeldLock>,
+    /// The version and history tables are known to exist on this connection (checked once,
+    /// not before every step).
+    pub(super) tables_ready: bool,
 }
 
 /// The configured names: raw for messages, qualified with the database and quoted for SQL.
@@ -101,6 +104,7 @@ impl MysqlBackend {
             connect_options,
             environment: RunEnvironment::detect(),
             held_lock: None,
+            tables_ready: false,
         })
     }
 

@@ -21,6 +21,23 @@
 //! statement and the progress update after it leaves that one statement applied but uncounted;
 //! the rerun then fails on it, and the error shows which.
 //!
+//! **Outcomes.** The `outcome` column of a step's history row ends as one of:
+//!
+//! - `applied`: every statement ran, and the version rows changed in the same transaction as
+//!   this update;
+//! - `failed`: a statement (or the closing transaction) failed; `statements_done` of them stay
+//!   applied and `error` says why, and the next run of the step resumes after them;
+//! - `running`: the step is under way, or its runner died mid-step (the next run resumes after
+//!   `statements_done`);
+//! - `resumed`: the runner died mid-step (the row was `running`) and a later attempt of the same
+//!   revision and direction has since completed the step, in the transaction that marked its
+//!   own row `applied`;
+//! - `abandoned`: set by hand, never by retort, after undoing a failed run's statements, so that
+//!   the next run starts from the first statement.
+//!
+//! A `failed` row stays `failed` after a later attempt completes the step: it records that
+//! attempt's error.
+//!
 //! **Locking.** `GET_LOCK(name, 0)` is polled on a connection of its own until the lock timeout:
 //! a named lock belongs to its session, so it is released with `RELEASE_LOCK` on every path and by
 //! the server when the connection ends (a runner killed with SIGKILL leaves no stale lock). The

@@ -18,6 +18,19 @@ use crate::server::{ConnectProblem, connect_error, connect_problem, within_conne
 use crate::sql_text::{check_table_name, qualified_name, quote_identifier};
 use crate::url::DatabaseUrl;
 
+/// How often the server checks, while a migration statement runs, that retort is still there.
+const CLIENT_CONNECTION_CHECK_INTERVAL: &str = "1s";
+
+/// PostgreSQL's `undefined_object`: the server has no such setting (before 14).
+const UNDEFINED_OBJECT: &str = "42704";
+
+/// PostgreSQL's `undefined_function`: a look-alike server without `set_config`.
+const UNDEFINED_FUNCTION: &str = "42883";
+
+/// PostgreSQL's `invalid_parameter_value`: the server's platform cannot watch a socket (Windows),
+/// so the setting must stay 0 there.
+const INVALID_PARAMETER_VALUE: &str = "22023";
+
 /// One PostgreSQL database: the migration connection, and the lock connection while locked.
 pub(crate) struct PostgresBackend {
     pub(super) connection: PgConnection,
@@ -34,6 +47,9 @@ pub(crate) struct PostgresBackend {
     pub(super) lock_key: i64,
     pub(super) environment: RunEnvironment,
     pub(super) held_lock: Option<HeldLock>,
+    /// The version and history tables are known to exist on this connection (checked once,
+    /// not before every step).
+    pub(super) tables_ready: bool,
 }
 
 /// The configured names: raw for messages, qualified and quoted for SQL.
@@ -81,6 +97,7 @@ impl PostgresBackend {
             }
             Err(error) => return Err(connect_error(url, &database, error)),
         };
+        check_for_vanished_client(&mut connection).await?;
         if let Some(schema) = &options.schema {
             set_search_path(&mut connection, schema).await?;
         }
@@ -117,6 +134,7 @@ impl PostgresBackend {
             lock_key: lock_key(&key_schema, &options.version_table),
             environment: RunEnvironment::detect(),
             held_lock: None,
+            tables_ready: false,
         })
     }
 
@@ -211,6 +229,39 @@ impl Backend for PostgresBackend {
             .map_err(|source| query_failed("closing the connection".to_owned(), source));
         unlocked?;
         closed
+    }
+}
+
+/// Makes the server check every second, while a statement of the migration connection runs,
+/// that retort is still connected (PostgreSQL 14 and later; see the module doc). A value the
+/// URL's `options` set is kept; servers that have no such setting, or cannot honour it, are
+/// left alone.
+async fn check_for_vanished_client(connection: &mut PgConnection) -> Result<(), BackendError> {
+    // `current_setting(…, true)` is NULL where the setting does not exist, so the SET only
+    // runs where it can succeed, and only when nothing set it already ('0' is off).
+    let checked = sqlx::query(
+        "SELECT set_config('client_connection_check_interval', $1, false) \
+         WHERE current_setting('client_connection_check_interval', true) = '0'",
+    )
+    .bind(CLIENT_CONNECTION_CHECK_INTERVAL)
+    .execute(connection)
+    .await;
+    match checked {
+        Ok(_) => Ok(()),
+        // A server (or a look-alike) that cannot watch its clients: migrations run as before,
+        // and a killed runner's statement is only noticed when it ends.
+        Err(sqlx::Error::Database(error))
+            if matches!(
+                error.code().as_deref(),
+                Some(UNDEFINED_OBJECT | UNDEFINED_FUNCTION | INVALID_PARAMETER_VALUE)
+            ) =>
+        {
+            Ok(())
+        }
+        Err(source) => Err(query_failed(
+            "setting client_connection_check_interval".to_owned(),
+            source,
+        )),
     }
 }
 

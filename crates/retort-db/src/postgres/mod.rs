@@ -23,11 +23,22 @@
 //! connection's `application_name` is `retort <run id> <host> <pid>`; a waiter finds the holder's
 //! session through `pg_locks` and `pg_stat_activity` and names it when it gives up.
 //!
+//! **A killed runner.** The server notices that a client is gone only when it next talks to it,
+//! so the transaction of a runner killed in the middle of a long statement (a big `UPDATE`, a
+//! `pg_sleep`) would keep its locks, and hold up the rerun, until that statement ends. The
+//! migration connection therefore sets `client_connection_check_interval` to one second
+//! (PostgreSQL 14 and later, on servers running on Linux, macOS or a BSD), so that the server
+//! checks the socket while a statement runs and rolls the transaction back within a second of the
+//! runner's death. A value set through the URL's `options` is kept; servers that have no such
+//! setting, or cannot honour it (Windows), are left as they are.
+//!
 //! **Setup.** [`crate::Backend::ensure_tables`] creates the schema, enables the configured
 //! extensions and creates the tables, under a transaction-scoped advisory lock so that runners
 //! starting together do not race on the catalog (`CREATE TABLE IF NOT EXISTS` is not safe
 //! against a concurrent twin). With `create_database`, connecting creates a missing database
-//! through the `postgres` maintenance database first.
+//! through the `postgres` maintenance database first; when runners do that together, the one
+//! that loses the race (`duplicate_database`, or a unique violation on `pg_database` when both
+//! passed the server's existence check) uses the database the other created.
 //!
 //! **Schema.** With a `schema` option the version and history tables live in that schema, and
 //! the migration connection's `search_path` is that schema followed by `public`, so that

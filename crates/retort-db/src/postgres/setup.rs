@@ -20,6 +20,10 @@ const MAINTENANCE_DATABASE: &str = "postgres";
 /// PostgreSQL's `duplicate_database`: another runner created it first.
 const DUPLICATE_DATABASE: &str = "42P04";
 
+/// PostgreSQL's `unique_violation`: another runner's `CREATE DATABASE` of the same name passed
+/// the existence check too, and committed its `pg_database` row first.
+const UNIQUE_VIOLATION: &str = "23505";
+
 impl PostgresBackend {
     /// [`crate::Backend::ensure_tables`]: nothing when everything exists (the usual case, which
     /// takes no lock); otherwise the schema, extensions and tables, in one transaction under the
@@ -171,7 +175,10 @@ pub(super) async fn create_database(
     match created {
         Ok(_) => Ok(()),
         Err(sqlx::Error::Database(error))
-            if error.code().as_deref() == Some(DUPLICATE_DATABASE) =>
+            if matches!(
+                error.code().as_deref(),
+                Some(DUPLICATE_DATABASE | UNIQUE_VIOLATION)
+            ) =>
         {
             Ok(())
         }

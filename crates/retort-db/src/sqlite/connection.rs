@@ -25,6 +25,9 @@ pub(crate) struct SqliteBackend {
     pub(super) environment: RunEnvironment,
     /// The lease this backend holds, if any.
     pub(super) held_lock: Option<LockHolder>,
+    /// The version and history tables are known to exist on this connection (checked once,
+    /// not before every step).
+    pub(super) tables_ready: bool,
 }
 
 /// The configured table names, raw (for messages and `sqlite_master`) and quoted (for SQL).
@@ -74,6 +77,7 @@ impl SqliteBackend {
             },
             environment: RunEnvironment::detect(),
             held_lock: None,
+            tables_ready: false,
         })
     }
 

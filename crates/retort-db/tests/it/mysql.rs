@@ -141,6 +141,67 @@ async fn a_killed_runner_is_resumed_from_its_recorded_progress() {
 }
 
 #[tokio::test]
+async fn a_killed_runners_row_is_marked_resumed_when_a_rerun_completes_the_step() {
+    let Some(database) = database().await else {
+        return;
+    };
+    let mut backend = failed_halfway(&database).await;
+    database
+        .inspect()
+        .await
+        .execute(
+            "UPDATE retort_history SET outcome = 'running', error = NULL WHERE revision = 'b2'",
+        )
+        .await;
+    let second = upgrade("b2", &["a1"], vec![update("a1", "b2")]);
+    let expected_rows = ids(&["a1"]);
+    let fixed = StepRun {
+        run_id: "run-2",
+        ..run(&second, Some(FIXED), &expected_rows)
+    };
+    backend.run_step(fixed).await.unwrap();
+    let outcomes: Vec<(String, String, String)> = backend
+        .history()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| (row.run_id, row.revision, row.outcome))
+        .collect();
+    let expected = [
+        ("run-1", "a1", "applied"),
+        ("run-1", "b2", "resumed"),
+        ("run-2", "b2", "applied"),
+    ];
+    assert_eq!(
+        outcomes,
+        expected.map(|(run_id, revision, outcome)| (
+            run_id.to_owned(),
+            revision.to_owned(),
+            outcome.to_owned()
+        ))
+    );
+}
+
+#[tokio::test]
+async fn history_records_the_server_message_once() {
+    let Some(database) = database().await else {
+        return;
+    };
+    let mut backend = failed_halfway(&database).await;
+    let failed = backend.history().await.unwrap().pop().unwrap();
+    let error = failed.error.unwrap();
+    let server_says = format!(
+        "error returned from database: 1146 (42S02): Table '{}.missing_table' doesn't exist",
+        database.name
+    );
+    assert!(
+        error.ends_with(&format!("by hand: {server_says}")),
+        "{error}"
+    );
+    assert_eq!(error.matches("doesn't exist").count(), 1, "{error}");
+}
+
+#[tokio::test]
 async fn a_changed_applied_statement_refuses_to_resume_until_abandoned() {
     let Some(database) = database().await else {
         return;

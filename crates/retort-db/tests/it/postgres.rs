@@ -1,14 +1,15 @@
 //! What only the PostgreSQL backend does: a failed step leaves the catalog untouched,
 //! `CREATE INDEX CONCURRENTLY` outside a transaction (while another runner waits for the lock),
-//! the schema option, database creation and extensions.
+//! the schema option, database creation and extensions, server errors as the server words them,
+//! and a vanished runner's transaction ending promptly.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use retort_db::{BackendError, BackendOptions, DatabaseUrl, FailureAftermath, LockHolder, StepRun};
 
 use crate::common::{ids, insert, run, update, upgrade};
 use crate::engines::{
-    Engine, ServerDatabaseGuard, TestDatabase, fresh_database_name, with_database,
+    Engine, Inspector, ServerDatabaseGuard, TestDatabase, fresh_database_name, with_database,
 };
 
 async fn database() -> Option<TestDatabase> {
@@ -321,5 +322,193 @@ async fn runners_starting_together_set_up_the_tables_once() {
         .collect();
     for runner in runners {
         runner.await.unwrap();
+    }
+}
+
+/// The error and its sources joined with `: `, leaving out a source whose text already ends the
+/// message, as the command line prints a chain.
+fn chain_text(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[tokio::test]
+async fn server_errors_show_the_message_detail_and_hint_not_a_source_line() {
+    let Some(database) = database().await else {
+        return;
+    };
+    let mut backend = database.backend().await;
+    let first = upgrade("a1", &[], vec![insert("a1")]);
+    backend
+        .run_step(run(
+            &first,
+            Some("CREATE TABLE users (id INT PRIMARY KEY, email TEXT); INSERT INTO users VALUES (1, 'a');"),
+            &[],
+        ))
+        .await
+        .unwrap();
+    let second = upgrade("b2", &["a1"], vec![update("a1", "b2")]);
+    let expected_rows = ids(&["a1"]);
+    let cases = [
+        (
+            "INSERT INTO users (id) VALUES (1);",
+            "error returned from database: duplicate key value violates unique constraint \
+             \"users_pkey\"; detail: Key (id)=(1) already exists.",
+        ),
+        (
+            "SELECT emial FROM users;",
+            "error returned from database: column \"emial\" does not exist; hint: Perhaps you \
+             meant to reference the column \"users.email\".",
+        ),
+    ];
+    for (sql, server_says) in cases {
+        let error = backend
+            .run_step(run(&second, Some(sql), &expected_rows))
+            .await
+            .unwrap_err();
+        let text = chain_text(&error);
+        assert!(
+            text.ends_with(&format!(
+                "; rolled back, the database is unchanged: {server_says}"
+            )),
+            "{text}"
+        );
+        // sqlx's `Display` ends with the server's C source line, which reads like a line of
+        // the migration file.
+        assert!(!text.contains(" at line "), "{text}");
+        let recorded = backend.history().await.unwrap().pop().unwrap();
+        assert_eq!(recorded.error.as_deref(), Some(text.as_str()));
+    }
+}
+
+#[tokio::test]
+async fn the_server_watches_the_migration_connection_for_a_vanished_runner() {
+    let Some(database) = database().await else {
+        return;
+    };
+    let probe =
+        "CREATE TABLE probe AS SELECT current_setting('client_connection_check_interval') AS value";
+    let step = upgrade("a1", &[], vec![insert("a1")]);
+    let mut backend = database.backend().await;
+    backend
+        .run_step(run(&step, Some(probe), &[]))
+        .await
+        .unwrap();
+    let mut inspector = database.inspect().await;
+    assert_eq!(
+        inspector.strings("SELECT value FROM probe").await,
+        ids(&["1s"])
+    );
+
+    // A value the URL sets is kept.
+    let Some(other) = TestDatabase::create(Engine::Postgres).await else {
+        return;
+    };
+    let url = format!(
+        "{}?options=-c%20client_connection_check_interval%3D200",
+        other.raw_url()
+    );
+    let options = BackendOptions {
+        url: DatabaseUrl::parse(&url).unwrap(),
+        ..other.options()
+    };
+    let mut backend = retort_db::connect(&options).await.unwrap();
+    backend
+        .run_step(run(&step, Some(probe), &[]))
+        .await
+        .unwrap();
+    assert_eq!(
+        other
+            .inspect()
+            .await
+            .strings("SELECT value FROM probe")
+            .await,
+        ids(&["200ms"])
+    );
+}
+
+/// A runner that vanishes mid-statement, as one killed with SIGKILL does, has its transaction
+/// rolled back (and its catalog locks freed) within seconds, not when the statement would end.
+#[tokio::test]
+async fn a_vanished_runners_transaction_ends_within_seconds() {
+    let Some(database) = database().await else {
+        return;
+    };
+    let mut inspector = database.inspect().await;
+    let step = upgrade("a1", &[], vec![insert("a1")]);
+    let sleepy = "CREATE TABLE half (id INT);\nSELECT pg_sleep(30);";
+    let sleeping = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                    AND pid <> pg_backend_pid() AND query LIKE '%pg_sleep(30)%'";
+    let mut backend = database.backend().await;
+    {
+        let migrate = backend.run_step(run(&step, Some(sleepy), &[]));
+        tokio::pin!(migrate);
+        let seen_sleeping = wait_for(&mut inspector, sleeping, 1, Duration::from_secs(20));
+        tokio::select! {
+            ended = &mut migrate => panic!("the step ended: {ended:?}"),
+            () = seen_sleeping => {}
+        }
+    }
+    // Dropping the connection closes its socket without a word, as a killed process does.
+    drop(backend);
+    let vanished = Instant::now();
+    wait_for(&mut inspector, sleeping, 0, Duration::from_secs(10)).await;
+    let took = vanished.elapsed();
+    assert!(took < Duration::from_secs(10), "the server took {took:?}");
+    assert_eq!(
+        database.table_names().await,
+        ids(&["retort_history", "retort_version"]),
+        "nothing of the vanished step"
+    );
+}
+
+/// Polls `count_query` until it answers `expected`, failing after `timeout`.
+async fn wait_for(inspector: &mut Inspector, count_query: &str, expected: i64, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let count = inspector.integer(count_query).await;
+        if count == expected {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{count_query} still answers {count} after {timeout:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Runners that create a missing database at the same moment all connect: the ones that lose
+/// the race get `duplicate_database`, or a unique violation when they passed the server's
+/// existence check together.
+#[tokio::test]
+async fn runners_creating_one_database_together_all_connect() {
+    let Some(server_url) = Engine::Postgres.reachable_server_url() else {
+        return;
+    };
+    let name = fresh_database_name();
+    let _guard = ServerDatabaseGuard::adopt(Engine::Postgres, &server_url, &name);
+    let options = BackendOptions {
+        create_database: true,
+        ..BackendOptions::new(DatabaseUrl::parse(&with_database(&server_url, &name)).unwrap())
+    };
+    let runners: Vec<_> = (0..8)
+        .map(|_| {
+            let options = options.clone();
+            tokio::spawn(async move { retort_db::connect(&options).await.map(|_backend| ()) })
+        })
+        .collect();
+    for runner in runners {
+        let connected = runner.await.unwrap();
+        assert!(connected.is_ok(), "{:#?}", connected.err());
     }
 }

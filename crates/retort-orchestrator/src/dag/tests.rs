@@ -51,6 +51,7 @@ fn after(mut database: TestDatabase, after: &[&str]) -> TestDatabase {
     database
 }
 
+#[expect(clippy::result_large_err, reason = "the error is what some tests look at")]
 fn build(databases: &[TestDatabase], direction: Direction) -> Result<StepGraph, RunError> {
     let inputs: Vec<DatabaseInput<'_>> = databases
         .iter()

@@ -70,7 +70,11 @@ async fn each_database_reports_its_events_in_order_inside_the_run() {
         ]
     );
     let of = |name: &str| -> Vec<Event> {
-        events[3..].iter().filter(|event| database_of(event) == Some(name)).cloned().filter(|event| !matches!(event, Event::StepWaiting { .. })).collect()
+        events[3..]
+            .iter()
+            .filter(|event| database_of(event) == Some(name) && !matches!(event, Event::StepWaiting { .. }))
+            .cloned()
+            .collect()
     };
     assert_eq!(
         of("tool_registry"),
