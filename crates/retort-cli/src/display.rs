@@ -80,6 +80,15 @@ impl Reporter {
 
     /// Shows one event.
     pub fn report(&mut self, event: &Event, printer: &Printer) {
+        if let Event::StepWarning { database, revision, warning } = event {
+            let line = format!("{database}: {revision}: {warning}");
+            match self {
+                Reporter::Bars(bars) => bars.suspend(|| printer.warning(&line)),
+                Reporter::Lines(_) => printer.warning(&line),
+                Reporter::Json => printer.data(json_line(event)),
+            }
+            return;
+        }
         match self {
             Reporter::Bars(bars) => bars.update(event),
             Reporter::Lines(lines) => match lines.update(event) {

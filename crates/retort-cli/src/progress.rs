@@ -126,8 +126,15 @@ impl ProgressBars {
     }
 
     /// Changes the state of the database `event` is about, and redraws its bar.
+    /// Runs `print` with the bars cleared, so a line can go above them.
+    pub fn suspend(&self, print: impl FnOnce()) {
+        self.multi.suspend(print);
+    }
+
     pub fn update(&mut self, event: &Event) {
         match event {
+            // Warnings are printed above the bars by the reporter; they change no bar.
+            Event::StepWarning { .. } => {}
             Event::RunStarted { databases, .. } => {
                 self.name_width = databases
                     .iter()

@@ -27,6 +27,9 @@ pub enum Event {
     /// The database's next step waits until each of `waiting_for` (`database:revision`) is
     /// applied and committed.
     StepWaiting { database: String, index: usize, steps: usize, revision: String, waiting_for: Vec<String> },
+    /// The step about to start cannot be rolled back if it fails halfway (MySQL commits each
+    /// DDL statement): `warning` says why. Sent just before its `StepStarted`.
+    StepWarning { database: String, revision: String, warning: String },
     /// `index` counts from 1 up to `steps`; `direction` is `upgrade`, `downgrade` or `stamp`;
     /// `revision` is the migration's id, or for a stamp the revisions it stamps (`base` for none).
     StepStarted { database: String, index: usize, steps: usize, revision: String, message: String, direction: String },

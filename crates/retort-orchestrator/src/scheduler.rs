@@ -59,6 +59,15 @@ pub(crate) struct ScheduleOptions {
     pub(crate) jobs: Option<NonZeroUsize>,
 }
 
+/// What the events say about one step before it runs.
+#[derive(Debug, Clone)]
+struct StepDescription {
+    message: String,
+    direction: &'static str,
+    /// Why a failure halfway could not be rolled back (MySQL), if it could not.
+    warning: Option<String>,
+}
+
 /// How one database's part of the run ended.
 #[derive(Debug)]
 pub(crate) struct Lane {
@@ -70,8 +79,8 @@ pub(crate) struct Lane {
     pub(crate) error: Option<String>,
     pub(crate) outcome: DatabaseOutcome,
     plan: Plan,
-    /// For each step: its message and direction, for `StepStarted`.
-    descriptions: Vec<(String, &'static str)>,
+    /// For each step: what `StepWarning` and `StepStarted` say about it.
+    descriptions: Vec<StepDescription>,
     /// Open while the database's worker may be sent more steps.
     commands: Option<UnboundedSender<usize>>,
 }
@@ -94,9 +103,15 @@ pub(crate) async fn run_schedule(
     for (database_idx, outcome) in locked.into_iter().enumerate() {
         let descriptions = {
             let target = outcome.target();
+            let dialect = target.backend.url.dialect();
             let describe = |step: &retort_core::Step| {
-                let message = step_migration(target, step).map(|migration| migration.message.clone()).unwrap_or_default();
-                (message, step_direction_name(step))
+                let migration = step_migration(target, step);
+                let message = migration.map(|migration| migration.message.clone()).unwrap_or_default();
+                let warning = migration
+                    .and_then(|migration| migration.sql(step.direction(), dialect).ok())
+                    .and_then(|sql| retort_db::non_atomic_warning(dialect, sql))
+                    .map(|warning| warning.to_string());
+                StepDescription { message, direction: step_direction_name(step), warning }
             };
             outcome.plan().steps.iter().map(describe).collect()
         };
@@ -163,14 +178,21 @@ pub(crate) async fn run_schedule(
                 }
                 schedule.start(step);
                 running += 1;
-                let (message, direction) = lane.descriptions[position].clone();
+                let description = lane.descriptions[position].clone();
+                if let Some(warning) = description.warning {
+                    on_event(&Event::StepWarning {
+                        database: lane.name.clone(),
+                        revision: graph.step_ref(step).revision,
+                        warning,
+                    });
+                }
                 on_event(&Event::StepStarted {
                     database: lane.name.clone(),
                     index: position + 1,
                     steps: lane.plan.steps.len(),
                     revision: graph.step_ref(step).revision,
-                    message,
-                    direction: direction.to_owned(),
+                    message: description.message,
+                    direction: description.direction.to_owned(),
                 });
             }
             // Nothing runs and nothing could start: whatever is left waits for a failure.

@@ -54,6 +54,8 @@ impl PlainEvents {
     /// The line for `event`, if it gets one.
     pub fn update(&mut self, event: &Event) -> Option<EventLine> {
         match event {
+            // The reporter prints warnings itself, in every display mode.
+            Event::StepWarning { .. } => None,
             Event::RunStarted { run_id, databases } => Some(EventLine::Detail(format!(
                 "run {run_id}: {}",
                 databases.join(", ")

@@ -231,3 +231,27 @@ fn postgres_options_are_refused_for_other_engines() {
             .fails_with(2, &[&format!("error: database 'app': {message}")]);
     }
 }
+
+matrix_test!(
+    [sqlite, postgres, mysql]
+    fn upgrade_warns_before_a_migration_mysql_cannot_roll_back(project) {
+        project.migration(
+            "1_pair1.sql",
+            &Migration {
+                revision: "pair1",
+                message: "two tables",
+                body: "-- upgrade\nCREATE TABLE first_table (id INTEGER PRIMARY KEY);\n\
+                       CREATE TABLE second_table (id INTEGER PRIMARY KEY);\n\n\
+                       -- downgrade\nDROP TABLE second_table;\nDROP TABLE first_table;\n",
+                ..Migration::default()
+            },
+        );
+        let run = project.retort(&["upgrade"]);
+        run.success();
+        let output = &run.stderr;
+        let warned = output.contains("warning: app: pair1: runs 2 ddl statement(s)") && output.contains("cannot be rolled back");
+        // Only MySQL commits DDL statement by statement; the others roll the whole step back.
+        assert_eq!(warned, project.database.engine == Engine::Mysql, "{output}");
+        assert_eq!(project.database.version_rows(), ["pair1"]);
+    }
+);
