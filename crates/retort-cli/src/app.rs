@@ -7,8 +7,8 @@ use crate::args::{Cli, CommandArgs, ProjectCommandArgs};
 use crate::commands::context::Context;
 use crate::commands::init::{self, InitEnvironment};
 use crate::commands::{
-    autogenerate, branches, check, current, diff, downgrade, heads, history, merge, plan, revision,
-    show, stamp, status, upgrade,
+    autogenerate, branches, check, current, diff, downgrade, heads, history, lock, merge, plan,
+    rebase, revision, show, stamp, status, upgrade,
 };
 use crate::exit::Outcome;
 use crate::printer::Printer;
@@ -45,6 +45,7 @@ pub async fn run(
         global.config.as_deref(),
         global.env.as_deref(),
         environment.variable,
+        &crate::embedded::BUNDLE,
     )?;
     let context = Context {
         project: &project,
@@ -67,7 +68,9 @@ pub async fn run(
         ProjectCommandArgs::Show(args) => show::show(&context, args).await,
         ProjectCommandArgs::Plan(args) => plan::plan(&context, args).await,
         ProjectCommandArgs::Status(args) => status::status(&context, args).await,
-        ProjectCommandArgs::Check => check::check(&context).await,
+        ProjectCommandArgs::Check(args) => check::check(&context, args).await,
+        ProjectCommandArgs::Lock => lock::lock(&context),
+        ProjectCommandArgs::Rebase => rebase::rebase(&context).await,
         ProjectCommandArgs::Diff => diff::diff(&context).await,
     }
 }

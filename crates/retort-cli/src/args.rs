@@ -82,7 +82,11 @@ pub enum ProjectCommandArgs {
     /// Show each database's current revisions, heads, pending migrations and edited files
     Status(StatusArgs),
     /// Exit 1 when a database has pending migrations, unexpected heads or edited files
-    Check,
+    Check(CheckArgs),
+    /// Write retort.lock: each database's heads and a checksum of its whole revision graph
+    Lock,
+    /// Linearise a database's unreleased heads: move each unreleased branch on top of the other
+    Rebase,
 }
 
 #[derive(Debug, Args)]
@@ -151,6 +155,10 @@ pub struct UpgradeArgs {
     #[arg(long)]
     pub sql: bool,
 
+    /// Refuse to run unless the migrations are the ones retort.lock pins
+    #[arg(long)]
+    pub locked: bool,
+
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -158,8 +166,12 @@ pub struct UpgradeArgs {
 #[derive(Debug, Args)]
 pub struct DowngradeArgs {
     /// The target: -N, base, a revision, label@base; FROM:TO with --sql
-    #[arg(allow_negative_numbers = true)]
-    pub target: String,
+    #[arg(allow_negative_numbers = true, required_unless_present = "run_id")]
+    pub target: Option<String>,
+
+    /// Undo the run RUN_ID: every database it upgraded goes back to where it was before it
+    #[arg(long = "run", value_name = "RUN_ID", conflicts_with_all = ["target", "sql"])]
+    pub run_id: Option<String>,
 
     /// Print the SQL instead of running it; connects to nothing
     #[arg(long)]
@@ -203,6 +215,10 @@ pub struct PlanArgs {
     #[arg(long)]
     pub downgrade: bool,
 
+    /// Plan the rollback of run RUN_ID ('downgrade --run RUN_ID') instead of an upgrade
+    #[arg(long = "run", value_name = "RUN_ID", conflicts_with_all = ["target", "downgrade"])]
+    pub run_id: Option<String>,
+
     /// text: the steps by wave; json; dot (Graphviz); mermaid
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
@@ -215,6 +231,13 @@ pub enum PlanFormat {
     Json,
     Dot,
     Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Also fail when the migrations differ from what retort.lock pins
+    #[arg(long)]
+    pub locked: bool,
 }
 
 #[derive(Debug, Args)]
@@ -290,7 +313,7 @@ mod tests {
         let CommandArgs::InProject(ProjectCommandArgs::Downgrade(downgrade)) = cli.command else {
             panic!("not a downgrade")
         };
-        assert_eq!(downgrade.target, "-1");
+        assert_eq!(downgrade.target.as_deref(), Some("-1"));
         assert_eq!(cli.global.databases, ["app"]);
     }
 

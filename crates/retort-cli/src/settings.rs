@@ -1,6 +1,10 @@
 //! The configuration, resolved once into plain structs: `config/retort.toml`, then
 //! `config/retort.<env>.toml`, then `RETORT_` environment variables (`__` nests), then each
-//! database's `url_env`. figment does the layering; none of its types leave this file.
+//! database's `url_env`. figment does the layering; none of its types leave this module.
+//!
+//! Where no config file is found, the binary's built-in copy of the workspace's
+//! `config/retort.toml` (and its overlays) takes the file's place ([`load_built_in`]), so a
+//! release binary runs with nothing but environment variables.
 //!
 //! Every problem names where the offending value came from: a file and the line of the key (and,
 //! for TOML syntax, the line and column of the error) or an environment variable.
@@ -8,20 +12,23 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use std::{fmt, fs, io};
 
 use figment::Figment;
-use figment::providers::{Env, Format, Toml};
-use retort_db::{BackendError, DatabaseUrl};
+use figment::providers::Env;
+use retort_db::DatabaseUrl;
 
-use crate::paths::display_path;
+mod error;
+mod layers;
+
+pub use self::error::{ConfigError, Origin};
+use self::layers::{Layer, Layers};
 
 /// The config file's name inside `config/`.
 pub const CONFIG_FILE_NAME: &str = "retort.toml";
 /// The directory that holds the config file, below the project root.
 pub const CONFIG_DIR_NAME: &str = "config";
 /// The prefix of environment variables that override the config.
-const ENV_PREFIX: &str = "RETORT_";
+pub(crate) const ENV_PREFIX: &str = "RETORT_";
 
 /// Where the config file is and which project it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,8 +44,10 @@ pub struct ConfigLocation {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub location: ConfigLocation,
-    /// The files read, in the order they were layered (for messages).
-    pub files_read: Vec<PathBuf>,
+    /// Where the configuration was read from.
+    pub source: ConfigSource,
+    /// The layers read, as one origin (for messages about the configuration as a whole).
+    origin: Origin,
     /// Every configured database, by name (so in name order).
     pub databases: BTreeMap<String, DatabaseSettings>,
 }
@@ -83,112 +92,6 @@ pub enum TransactionMode {
     PerRun,
 }
 
-/// A problem with the configuration. Each names the file or variable it is about.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    #[error(
-        "no {CONFIG_DIR_NAME}/{CONFIG_FILE_NAME} found in {} or any parent directory; pass --config PATH, or create one with 'retort init NAME'",
-        start.display()
-    )]
-    NotFound { start: PathBuf },
-    #[error("cannot read config file {path}")]
-    Read {
-        path: String,
-        #[source]
-        source: io::Error,
-    },
-    #[error("{path}:{line}:{column}: invalid TOML: {message}")]
-    Syntax {
-        path: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error("unknown key '{key}' in {origin}; expected one of: {}", expected.join(", "))]
-    UnknownKey {
-        key: String,
-        origin: Origin,
-        expected: Vec<String>,
-    },
-    #[error("invalid value for '{key}' in {origin}: {message}")]
-    InvalidValue {
-        key: String,
-        origin: Origin,
-        message: String,
-    },
-    #[error("{origin}: {message}")]
-    Other { origin: Origin, message: String },
-    #[error(
-        "invalid environment name '{name}' (from --env or RETORT_ENV); expected letters, digits, '_' and '-'"
-    )]
-    InvalidEnvName { name: String },
-    #[error("invalid database name '{name}' in {origin}; expected letters, digits and '_'")]
-    InvalidDatabaseName { name: String, origin: Origin },
-    #[error("database '{database}' has neither 'url' nor 'url_env' in {origin}")]
-    MissingUrl { database: String, origin: Origin },
-    #[error("invalid url for database '{database}' (from {origin})")]
-    InvalidUrl {
-        database: String,
-        origin: Origin,
-        #[source]
-        source: Box<BackendError>,
-    },
-    #[error(
-        "database '{database}' has no url: the environment variable {variable} named by its url_env is not set, and {origin} gives no 'url'"
-    )]
-    UrlVariableUnset {
-        database: String,
-        variable: String,
-        origin: Origin,
-    },
-    #[error("database '{database}' in {origin} lists '{after}' in 'after', which is {}", if after == database { "itself".to_owned() } else { format!("not configured (configured: {})", configured.join(", ")) })]
-    UnknownAfter {
-        database: String,
-        after: String,
-        origin: Origin,
-        configured: Vec<String>,
-    },
-    #[error("database '{database}' in {origin}: expected_heads must be at least 1")]
-    ZeroExpectedHeads { database: String, origin: Origin },
-    #[error("{}; configured in {origin}: {}", describe_unknown(names), if configured.is_empty() { "none".to_owned() } else { configured.join(", ") })]
-    UnknownDatabase {
-        names: Vec<String>,
-        origin: Origin,
-        configured: Vec<String>,
-    },
-    #[error("no databases are configured in {origin}; add one with 'retort init NAME'")]
-    NoDatabases { origin: Origin },
-    #[error("{} problems in the configuration:{}", problems.len(), problems.iter().map(|problem| format!("\n  {}", chain_text(problem))).collect::<String>())]
-    Several { problems: Vec<ConfigError> },
-}
-
-/// Where a configuration value came from, as shown in messages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
-    /// A config file, displayed relative to the project root when inside it, with the line of
-    /// the key the message is about when it is known (`config/retort.toml:3`).
-    File { path: String, line: Option<usize> },
-    /// An environment variable.
-    Variable(String),
-    /// Several files layered together.
-    Files(Vec<String>),
-}
-
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Origin::File { path, line: None } => f.write_str(path),
-            Origin::File {
-                path,
-                line: Some(line),
-            } => write!(f, "{path}:{line}"),
-            Origin::Variable(name) => write!(f, "environment variable {name}"),
-            Origin::Files(paths) => f.write_str(&paths.join(" + ")),
-        }
-    }
-}
-
 /// Finds the config file: `explicit` (relative to `current_dir`) when given, else the first
 /// `config/retort.toml` in `current_dir` or one of its parents. With nothing found, the
 /// location `current_dir/config/retort.toml` is returned as `Err` for `init` to create.
@@ -224,37 +127,107 @@ pub fn load(
     env_name: Option<&str>,
     variable: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Settings, ConfigError> {
-    let mut files_read = vec![location.path.clone()];
-    if let Some(env_name) = env_name.filter(|env_name| !env_name.is_empty()) {
-        if !env_name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            return Err(ConfigError::InvalidEnvName {
-                name: env_name.to_owned(),
-            });
-        }
-        files_read.push(overlay_path(&location.path, env_name));
+    let mut layers = vec![Layer::read_file(&location.root, &location.path)?];
+    if let Some(env_name) = checked_env_name(env_name)? {
+        let overlay = overlay_path(&location.path, env_name);
+        layers.push(Layer::read_file(&location.root, &overlay)?);
     }
+    let layers = Layers {
+        root: location.root.clone(),
+        layers,
+    };
+    resolve(location, layers, ConfigSource::File, variable)
+}
+
+/// Resolves the configuration built into the binary (`built_in`, with `overlays` by
+/// environment name), for a binary run where no config file is found. The project root is
+/// `current_dir`: relative SQLite paths are relative to it.
+pub fn load_built_in(
+    current_dir: &Path,
+    built_in: &BuiltInConfig,
+    env_name: Option<&str>,
+    variable: &dyn Fn(&str) -> Option<String>,
+) -> Result<Settings, ConfigError> {
+    let shown = |file_name: &str| format!("{CONFIG_DIR_NAME}/{file_name} (built in)");
+    let mut layers = vec![Layer::built_in(shown(CONFIG_FILE_NAME), built_in.base)?];
+    if let Some(env_name) = checked_env_name(env_name)? {
+        let Some((_, text)) = built_in.overlays.iter().find(|(name, _)| *name == env_name) else {
+            return Err(ConfigError::NoBuiltInOverlay {
+                name: env_name.to_owned(),
+                available: built_in.overlays.iter().map(|(name, _)| (*name).to_owned()).collect(),
+            });
+        };
+        let file_name = format!("retort.{env_name}.toml");
+        layers.push(Layer::built_in(shown(&file_name), text)?);
+    }
+    let location = ConfigLocation {
+        path: current_dir.join(CONFIG_DIR_NAME).join(CONFIG_FILE_NAME),
+        root: current_dir.to_path_buf(),
+    };
+    let layers = Layers {
+        root: location.root.clone(),
+        layers,
+    };
+    resolve(&location, layers, ConfigSource::BuiltIn, variable)
+}
+
+/// The configuration the binary carries: `config/retort.toml` and its overlays, by environment
+/// name, as they were when it was built.
+#[derive(Debug, Clone, Copy)]
+pub struct BuiltInConfig {
+    pub base: &'static str,
+    pub overlays: &'static [(&'static str, &'static str)],
+}
+
+/// Where the configuration was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigSource {
+    /// `config/retort.toml` (and its overlay) on disk: a project in development.
+    File,
+    /// The configuration built into the binary: no config file was found.
+    BuiltIn,
+}
+
+/// `--env` or `RETORT_ENV`: `None` when unset or empty, an error when not a plain name.
+fn checked_env_name(env_name: Option<&str>) -> Result<Option<&str>, ConfigError> {
+    let Some(env_name) = env_name.filter(|env_name| !env_name.is_empty()) else {
+        return Ok(None);
+    };
+    if !env_name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(ConfigError::InvalidEnvName {
+            name: env_name.to_owned(),
+        });
+    }
+    Ok(Some(env_name))
+}
+
+/// Layers `layers` and the `RETORT_` variables with figment and resolves every database.
+fn resolve(
+    location: &ConfigLocation,
+    layers: Layers,
+    source: ConfigSource,
+    variable: &dyn Fn(&str) -> Option<String>,
+) -> Result<Settings, ConfigError> {
     let mut figment = Figment::new();
-    for path in &files_read {
-        check_toml_file(&location.root, path)?;
-        figment = figment.merge(Toml::file_exact(path));
+    for layer in &layers.layers {
+        figment = figment.merge(layer.clone());
     }
     figment = figment.merge(
         Env::prefixed(ENV_PREFIX)
             .split("__")
             .filter(|key| key.as_str().contains('.')),
     );
-    let files_origin = origin_of_files(&location.root, &files_read);
     let raw: RawConfig = figment
         .extract()
-        .map_err(|error| from_figment_errors(&location.root, &files_origin, error))?;
+        .map_err(|error| layers.convert_figment_errors(error))?;
     let configured: Vec<String> = raw.databases.keys().cloned().collect();
     let resolver = DatabaseResolver {
         location,
         figment: &figment,
-        files_origin: &files_origin,
+        layers: &layers,
         variable,
         configured: &configured,
     };
@@ -271,28 +244,18 @@ pub fn load(
     match ConfigError::from_problems(problems) {
         None => Ok(Settings {
             location: location.clone(),
-            files_read,
+            source,
+            origin: layers.origin(),
             databases,
         }),
         Some(error) => Err(error),
     }
 }
 
-impl ConfigError {
-    /// One error for the problems found: `None` for none, the problem itself for one.
-    fn from_problems(mut problems: Vec<ConfigError>) -> Option<ConfigError> {
-        match problems.len() {
-            0 => None,
-            1 => problems.pop(),
-            _ => Some(ConfigError::Several { problems }),
-        }
-    }
-}
-
 impl Settings {
     /// The origin to name in messages about the configuration as a whole.
     pub fn origin(&self) -> Origin {
-        origin_of_files(&self.location.root, &self.files_read)
+        self.origin.clone()
     }
 
     /// The databases `--db` selects (all of them, in name order, when `names` is empty).
@@ -408,7 +371,7 @@ fn default_expected_heads() -> usize {
 struct DatabaseResolver<'a> {
     location: &'a ConfigLocation,
     figment: &'a Figment,
-    files_origin: &'a Origin,
+    layers: &'a Layers,
     variable: &'a dyn Fn(&str) -> Option<String>,
     configured: &'a [String],
 }
@@ -509,27 +472,11 @@ impl DatabaseResolver<'_> {
         let keys: Vec<&str> = key.split('.').collect();
         self.figment
             .find_metadata(key)
-            .map(|metadata| origin_of_metadata(&self.location.root, metadata, &keys))
-            .unwrap_or_else(|| self.files_origin.clone())
+            .map(|metadata| self.layers.origin_of_metadata(metadata, &keys))
+            .unwrap_or_else(|| self.layers.origin())
     }
 }
 
-/// The files read, as one origin.
-fn origin_of_files(root: &Path, files_read: &[PathBuf]) -> Origin {
-    let paths: Vec<String> = files_read
-        .iter()
-        .map(|path| display_path(root, path))
-        .collect();
-    match <[String; 1]>::try_from(paths) {
-        Ok([single]) => Origin::File {
-            path: single,
-            line: None,
-        },
-        Err(paths) => Origin::Files(paths),
-    }
-}
-
-/// The `--env` overlay beside the config file: `retort.toml` → `retort.<env>.toml`.
 fn overlay_path(config_path: &Path, env_name: &str) -> PathBuf {
     let stem = config_path
         .file_stem()
@@ -554,145 +501,6 @@ fn project_root_of(config_path: &Path) -> PathBuf {
     }
 }
 
-/// Reads a TOML file and checks its syntax, for an error with line and column (figment would
-/// report the same problem less precisely).
-fn check_toml_file(root: &Path, path: &Path) -> Result<(), ConfigError> {
-    let shown = display_path(root, path);
-    let text = fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: shown.clone(),
-        source,
-    })?;
-    if let Err(error) = toml::from_str::<toml::Table>(&text) {
-        let offset = error.span().map_or(0, |span| span.start);
-        let before = text.get(..offset).unwrap_or_default();
-        let line = before.matches('\n').count() + 1;
-        let column = before
-            .rsplit('\n')
-            .next()
-            .map_or(0, |line_text| line_text.chars().count())
-            + 1;
-        return Err(ConfigError::Syntax {
-            path: shown,
-            line,
-            column,
-            message: error.message().trim().to_owned(),
-        });
-    }
-    Ok(())
-}
-
-/// Turns figment's errors (it reports every one) into ours.
-fn from_figment_errors(root: &Path, files_origin: &Origin, error: figment::Error) -> ConfigError {
-    let problems: Vec<ConfigError> = error
-        .into_iter()
-        .map(|error| from_figment_error(root, files_origin, error))
-        .collect();
-    ConfigError::from_problems(problems).unwrap_or_else(|| ConfigError::Other {
-        origin: files_origin.clone(),
-        message: "the configuration could not be read".to_owned(),
-    })
-}
-
-fn from_figment_error(root: &Path, files_origin: &Origin, error: figment::Error) -> ConfigError {
-    let origin_of = |keys: &[String]| match &error.metadata {
-        Some(metadata) => origin_of_metadata(root, metadata, keys),
-        None => files_origin.clone(),
-    };
-    let origin = origin_of(&error.path);
-    let key = error.path.join(".");
-    match &error.kind {
-        figment::error::Kind::UnknownField(field, expected) => {
-            let mut key_path = error.path.clone();
-            if key_path.last() != Some(field) {
-                key_path.push(field.clone());
-            }
-            // The unknown key's own line, not its table's.
-            let origin = origin_of(&key_path);
-            ConfigError::UnknownKey {
-                key: key_path.join("."),
-                origin,
-                expected: expected.iter().map(|name| (*name).to_owned()).collect(),
-            }
-        }
-        kind if key.is_empty() => ConfigError::Other {
-            origin,
-            message: kind.to_string().trim().to_owned(),
-        },
-        kind => ConfigError::InvalidValue {
-            key,
-            origin,
-            message: kind.to_string().trim().to_owned(),
-        },
-    }
-}
-
-/// A file's path, or for an environment value the variable that holds `keys`.
-fn origin_of_metadata<K: AsRef<str>>(
-    root: &Path,
-    metadata: &figment::Metadata,
-    keys: &[K],
-) -> Origin {
-    match &metadata.source {
-        Some(figment::Source::File(path)) => Origin::File {
-            path: display_path(root, path),
-            line: line_of_key(path, keys),
-        },
-        _ => {
-            let nested: Vec<String> = keys
-                .iter()
-                .map(|key| key.as_ref().to_ascii_uppercase())
-                .collect();
-            Origin::Variable(format!("{ENV_PREFIX}{}", nested.join("__")))
-        }
-    }
-}
-
-/// The line (from 1) of the key at `keys` in the TOML file at `path`; `None` when the file does
-/// not parse or has no such key (the value came from elsewhere).
-fn line_of_key<K: AsRef<str>>(path: &Path, keys: &[K]) -> Option<usize> {
-    let text = fs::read_to_string(path).ok()?;
-    let document = toml::de::DeTable::parse(&text).ok()?;
-    let mut table = document.get_ref();
-    let mut key_start = None;
-    for (depth, key) in keys.iter().enumerate() {
-        let (found, value) = table
-            .iter()
-            .find(|(name, _)| name.get_ref().as_ref() == key.as_ref())?;
-        key_start = Some(found.span().start);
-        if depth + 1 < keys.len() {
-            table = value.get_ref().as_table()?;
-        }
-    }
-    let before = text.get(..key_start?)?;
-    Some(before.matches('\n').count() + 1)
-}
-
-/// An error and its sources joined with `: `, as `{:#}` prints a chain.
-fn chain_text(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-fn describe_unknown(names: &[String]) -> String {
-    match names {
-        [single] => format!("database '{single}' is not configured"),
-        several => format!(
-            "databases {} are not configured",
-            several
-                .iter()
-                .map(|name| format!("'{name}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -714,32 +522,6 @@ mod tests {
         assert_eq!(
             project_root_of(Path::new("/p/other/retort.toml")),
             Path::new("/p/other")
-        );
-    }
-
-    #[test]
-    fn keys_are_found_on_their_lines() {
-        let directory = tempfile::tempdir().expect("temporary directory");
-        let path = directory.path().join("retort.toml");
-        fs::write(
-            &path,
-            "# databases\n[databases.app]\nurl = \"sqlite:app.db\"\n\n[databases.other]\nafter = [\"app\"]\ninline = { deep = 1 }\n",
-        )
-        .expect("write");
-        assert_eq!(line_of_key(&path, &["databases", "app"]), Some(2));
-        assert_eq!(line_of_key(&path, &["databases", "app", "url"]), Some(3));
-        assert_eq!(
-            line_of_key(&path, &["databases", "other", "after"]),
-            Some(6)
-        );
-        assert_eq!(
-            line_of_key(&path, &["databases", "other", "inline", "deep"]),
-            Some(7)
-        );
-        assert_eq!(line_of_key(&path, &["databases", "app", "versions"]), None);
-        assert_eq!(
-            line_of_key(&directory.path().join("missing.toml"), &["databases"]),
-            None
         );
     }
 

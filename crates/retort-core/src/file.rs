@@ -123,7 +123,45 @@ pub struct Migration {
     /// The path the file was read from, as given to the parser (for messages).
     pub path: String,
     /// The 1-based line of each header key, for messages that point into the file.
-    pub header_lines: BTreeMap<String, usize>,
+    pub header_lines: HeaderLines,
+}
+
+/// The 1-based line of each header key a file gives, for messages that point into the file.
+///
+/// One number per key of [`HEADER_KEYS`], kept inline: a map of small strings per file was the
+/// largest part of a loaded migration's memory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HeaderLines {
+    /// By position in [`HEADER_KEYS`]; 0 when the file does not give the key.
+    lines: [u32; HEADER_KEYS.len()],
+}
+
+impl HeaderLines {
+    /// The line of `key`, when the file gives it.
+    pub fn get(&self, key: &str) -> Option<usize> {
+        let position = HEADER_KEYS.iter().position(|known| *known == key)?;
+        let line = self.lines[position];
+        (line > 0).then_some(line as usize)
+    }
+
+    /// Whether the file gives `key`.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// The keys the file gives with their lines, keys in alphabetical order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, usize)> + '_ {
+        let mut keys = HEADER_KEYS;
+        keys.sort_unstable();
+        keys.into_iter().filter_map(|key| Some((key, self.get(key)?)))
+    }
+
+    /// Records the line of a key of [`HEADER_KEYS`].
+    fn insert(&mut self, key: &str, line: usize) {
+        if let Some(position) = HEADER_KEYS.iter().position(|known| *known == key) {
+            self.lines[position] = u32::try_from(line).unwrap_or(u32::MAX);
+        }
+    }
 }
 
 /// Why a migration has no SQL to run in some direction for some dialect.
@@ -147,7 +185,7 @@ impl Migration {
 
     /// The line of a header key, or 1 when the file does not have it.
     pub fn line_of(&self, key: &str) -> usize {
-        self.header_lines.get(key).copied().unwrap_or(1)
+        self.header_lines.get(key).unwrap_or(1)
     }
 }
 
@@ -251,16 +289,21 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Migration, ParseError> {
         kind,
     };
     let text = decode(bytes).map_err(|(line, kind)| error_at(line, kind))?;
-    let mut parser = Parser::default();
+    let mut parser = Parser::new(text);
+    // The checksum is taken in the same pass over the lines.
+    let mut checksum = ChecksumHasher::default();
+    let mut line_start = 0;
     for (line_index, raw_line) in text.split('\n').enumerate() {
         let line_number = line_index + 1;
+        checksum.line(if line_index == 0 { raw_line.strip_prefix('\u{feff}').unwrap_or(raw_line) } else { raw_line });
         let line = raw_line.strip_suffix('\r').unwrap_or(raw_line);
         parser
-            .feed(line_number, line)
+            .feed(line_number, line_start, line)
             .map_err(|(line, kind)| error_at(line, kind))?;
+        line_start += raw_line.len() + 1;
     }
     parser
-        .finish(path, normalised_checksum(text))
+        .finish(path, checksum.finish())
         .map_err(|(line, kind)| error_at(line, kind))
 }
 
@@ -268,26 +311,44 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Migration, ParseError> {
 /// stripped, the leading and trailing blank lines dropped, lines joined with `\n`.
 pub fn normalised_checksum(text: &str) -> String {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    // The lines are hashed as they come: blank lines are held back until a line with content
-    // follows, so leading and trailing blank lines never reach the hash.
-    let mut hasher = Sha256::new();
-    let mut started = false;
-    let mut held_blank_lines = 0;
-    for line in text.split('\n').map(str::trim_end) {
+    let mut checksum = ChecksumHasher::default();
+    for line in text.split('\n') {
+        checksum.line(line);
+    }
+    checksum.finish()
+}
+
+/// [`normalised_checksum`] fed one line at a time.
+#[derive(Default)]
+struct ChecksumHasher {
+    hasher: Sha256,
+    started: bool,
+    /// Blank lines are held back until a line with content follows, so leading and trailing
+    /// blank lines never reach the hash.
+    held_blank_lines: usize,
+}
+
+impl ChecksumHasher {
+    /// Adds a line, without its `\n`.
+    fn line(&mut self, line: &str) {
+        let line = line.trim_end();
         if line.is_empty() {
-            held_blank_lines += usize::from(started);
-            continue;
+            self.held_blank_lines += usize::from(self.started);
+            return;
         }
-        if started {
-            for _ in 0..=held_blank_lines {
-                hasher.update(b"\n");
+        if self.started {
+            for _ in 0..=self.held_blank_lines {
+                self.hasher.update(b"\n");
             }
         }
-        hasher.update(line.as_bytes());
-        started = true;
-        held_blank_lines = 0;
+        self.hasher.update(line.as_bytes());
+        self.started = true;
+        self.held_blank_lines = 0;
     }
-    hex_lower(&hasher.finalize())
+
+    fn finish(self) -> String {
+        hex_lower(&self.hasher.finalize())
+    }
 }
 
 /// Lowercase hex, as `hex::encode` writes it.
@@ -396,41 +457,98 @@ struct Header {
     message: String,
     created: Option<String>,
     transaction: Option<bool>,
-    /// The line of each key given, by its canonical name.
-    key_lines: BTreeMap<&'static str, usize>,
+    /// The line of each key given.
+    key_lines: HeaderLines,
     /// The last non-blank header line, 0 when there is none.
     last_line: usize,
 }
 
-/// The section being read: its marker and its body lines so far.
+/// The section being read: its marker, and where its content lines are in the text.
 #[derive(Debug)]
-struct OpenSection<'text> {
+struct OpenSection {
     key: SectionKey,
-    body_lines: Vec<&'text str>,
+    /// From the start of the first non-blank body line to the end of the last one (its `\r`
+    /// excluded): the body is this slice of the text, blank lines around it dropped.
+    content: Option<(usize, usize)>,
+}
+
+/// The line of each section marker seen so far, one slot per direction and dialect.
+#[derive(Debug, Default)]
+struct SectionLines {
+    /// By [`SectionLines::slot`]; 0 when the section has not been seen.
+    lines: [usize; 8],
+}
+
+impl SectionLines {
+    fn slot(key: SectionKey) -> usize {
+        let dialect = match key.dialect {
+            None => 0,
+            Some(Dialect::Sqlite) => 1,
+            Some(Dialect::Postgres) => 2,
+            Some(Dialect::Mysql) => 3,
+        };
+        let direction = match key.direction {
+            SectionDirection::Upgrade => 0,
+            SectionDirection::Downgrade => 4,
+        };
+        direction + dialect
+    }
+
+    fn get(&self, key: SectionKey) -> Option<usize> {
+        let line = self.lines[Self::slot(key)];
+        (line > 0).then_some(line)
+    }
+
+    fn insert(&mut self, key: SectionKey, line: usize) {
+        self.lines[Self::slot(key)] = line;
+    }
+
+    fn has_upgrade(&self) -> bool {
+        self.lines[..4].iter().any(|&line| line > 0)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.lines.iter().all(|&line| line == 0)
+    }
 }
 
 /// The parse state, fed one line at a time.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Parser<'text> {
+    /// The whole file, BOM skipped, that section bodies are cut from.
+    text: &'text str,
     header: Header,
     /// `None` while still in the header.
-    open_section: Option<OpenSection<'text>>,
+    open_section: Option<OpenSection>,
     /// Sections closed so far, with the line of their marker.
-    section_lines: BTreeMap<SectionKey, usize>,
+    section_lines: SectionLines,
     upgrade: Sections,
     downgrade: Option<Sections>,
 }
 
 impl<'text> Parser<'text> {
-    /// Reads one line (without its line ending). An error comes with the line it belongs on.
+    fn new(text: &'text str) -> Parser<'text> {
+        Parser {
+            text,
+            header: Header::default(),
+            open_section: None,
+            section_lines: SectionLines::default(),
+            upgrade: Sections::default(),
+            downgrade: None,
+        }
+    }
+
+    /// Reads one line (without its line ending), which starts at byte `line_start` of the text.
+    /// An error comes with the line it belongs on.
     fn feed(
         &mut self,
         line_number: usize,
+        line_start: usize,
         line: &'text str,
     ) -> Result<(), (usize, ParseErrorKind)> {
         let at_this_line = |kind| (line_number, kind);
         if let Some(key) = section_marker(line).map_err(at_this_line)? {
-            if let Some(&first_line) = self.section_lines.get(&key) {
+            if let Some(first_line) = self.section_lines.get(key) {
                 return Err(at_this_line(ParseErrorKind::DuplicateSection {
                     section: key.to_string(),
                     first_line,
@@ -441,14 +559,17 @@ impl<'text> Parser<'text> {
             }
             self.close_section();
             self.section_lines.insert(key, line_number);
-            self.open_section = Some(OpenSection {
-                key,
-                body_lines: Vec::new(),
-            });
+            self.open_section = Some(OpenSection { key, content: None });
             return Ok(());
         }
         match &mut self.open_section {
-            Some(open_section) => open_section.body_lines.push(line),
+            Some(open_section) => {
+                if !line.trim().is_empty() {
+                    let line_end = line_start + line.len();
+                    let first_start = open_section.content.map_or(line_start, |(start, _)| start);
+                    open_section.content = Some((first_start, line_end));
+                }
+            }
             None if line.trim().is_empty() => {}
             None => {
                 self.header
@@ -470,10 +591,7 @@ impl<'text> Parser<'text> {
             self.check_required_header().map_err(|kind| (1, kind))?;
         }
         self.close_section();
-        let has_upgrade = self
-            .section_lines
-            .keys()
-            .any(|key| key.direction == SectionDirection::Upgrade);
+        let has_upgrade = self.section_lines.has_upgrade();
         if !has_upgrade {
             let found_downgrade = !self.section_lines.is_empty();
             return Err((
@@ -498,11 +616,7 @@ impl<'text> Parser<'text> {
             downgrade: self.downgrade,
             checksum,
             path: path.to_owned(),
-            header_lines: header
-                .key_lines
-                .into_iter()
-                .map(|(key, line)| (key.to_owned(), line))
-                .collect(),
+            header_lines: header.key_lines,
         })
     }
 
@@ -516,14 +630,12 @@ impl<'text> Parser<'text> {
 
     /// Stores the open section's body, trimmed of leading and trailing blank lines.
     fn close_section(&mut self) {
-        let Some(OpenSection { key, body_lines }) = self.open_section.take() else {
+        let Some(OpenSection { key, content }) = self.open_section.take() else {
             return;
         };
-        let first_content = body_lines.iter().position(|line| !line.trim().is_empty());
-        let last_content = body_lines.iter().rposition(|line| !line.trim().is_empty());
-        let body = match (first_content, last_content) {
-            (Some(first), Some(last)) => body_lines.get(first..=last).unwrap_or_default().join("\n"),
-            _ => String::new(),
+        let body = match content {
+            Some((start, end)) => body_text(self.text.get(start..end).unwrap_or_default()),
+            None => String::new(),
         };
         let sections = match key.direction {
             SectionDirection::Upgrade => &mut self.upgrade,
@@ -536,6 +648,27 @@ impl<'text> Parser<'text> {
             None => sections.default = Some(body),
         }
     }
+}
+
+/// A section body as the lines from its first to its last content line joined with `\n`: the
+/// text itself, unless some of those lines end in `\r\n`.
+fn body_text(lines: &str) -> String {
+    if !lines.contains('\r') {
+        return lines.to_owned();
+    }
+    let mut body = String::with_capacity(lines.len());
+    let mut pieces = lines.split('\n').peekable();
+    while let Some(piece) = pieces.next() {
+        // The last line's `\r` is already outside `lines`; any other `\r` stays.
+        match pieces.peek() {
+            Some(_) => {
+                body.push_str(piece.strip_suffix('\r').unwrap_or(piece));
+                body.push('\n');
+            }
+            None => body.push_str(piece),
+        }
+    }
+    body
 }
 
 impl Header {
@@ -560,7 +693,7 @@ impl Header {
                 suggestion: closest(raw_key, &HEADER_KEYS),
             });
         };
-        if let Some(&first_line) = self.key_lines.get(key) {
+        if let Some(first_line) = self.key_lines.get(key) {
             return Err(ParseErrorKind::DuplicateHeaderKey { key, first_line });
         }
         self.read_value(key, value)?;

@@ -6,7 +6,8 @@
 //! point from a revision to its parents (`Down`) and to its dependencies (`Dep`); a dependency
 //! is "normalised" when no proper ancestor of the revision already declares it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use petgraph::Direction as EdgeDirection;
 use petgraph::algo::tarjan_scc;
@@ -26,34 +27,170 @@ pub(crate) type RevSet = fixedbitset::FixedBitSet;
 pub struct RevisionMap {
     /// Revisions in map order: the order they were given, which callers make file-name order.
     pub(crate) revisions: Vec<Revision>,
-    pub(crate) nodes: Vec<Node>,
+    /// The derived lists of every revision, see [`NodeRef`].
+    lists: NodeLists,
     /// Revision ids and branch labels, each to the revision it names.
-    pub(crate) keys: HashMap<String, usize>,
+    pub(crate) keys: HashMap<String, usize, KeyHasher>,
     /// Edges from a revision to its parents and dependencies.
     pub(crate) graph: DiGraph<(), Edge>,
     pub(crate) heads: Vec<usize>,
     pub(crate) real_heads: Vec<usize>,
     pub(crate) bases: Vec<usize>,
     pub(crate) label_names: Vec<String>,
+    /// The branch labels of every revision, after propagation.
+    labels: LabelSets,
 }
 
-/// The derived facts of one revision, by index.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Node {
+/// The derived facts of one revision, borrowed from the map ([`RevisionMap::node`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NodeRef<'map> {
     /// `_versioned_down_revisions`: parents in declared order.
-    pub(crate) down: Vec<usize>,
-    /// `_resolved_dependencies`: depends_on through the key space, declared order.
-    pub(crate) resolved_deps: Vec<usize>,
+    pub(crate) down: &'map [usize],
     /// `_normalized_down_revisions`: parents, then the normalised dependencies, deduplicated.
-    pub(crate) normalized_down: Vec<usize>,
+    pub(crate) normalized_down: &'map [usize],
     /// Whether any dependency survived normalisation.
     pub(crate) has_normalized_deps: bool,
     /// `nextrev`: children naming this revision in down_revision, map order.
-    pub(crate) nextrev: Vec<usize>,
+    pub(crate) nextrev: &'map [usize],
     /// `_all_nextrev`: children naming it in down_revision or depends_on, map order.
-    pub(crate) all_nextrev: Vec<usize>,
-    /// Propagated branch labels, as indices into `label_names`, sorted.
-    pub(crate) labels: Vec<usize>,
+    pub(crate) all_nextrev: &'map [usize],
+}
+
+/// Every revision's lists, each kind stored end to end in one allocation: a `Vec` per list
+/// per revision was most of the map's memory at 100k revisions.
+#[derive(Debug, Clone, Default)]
+struct NodeLists {
+    down: IndexLists,
+    /// `_resolved_dependencies`: depends_on through the key space, declared order.
+    resolved_deps: IndexLists,
+    /// Only the revisions with a normalised dependency; the others' are their `down`.
+    normalized_down: HashMap<usize, Vec<usize>, KeyHasher>,
+    nextrev: IndexLists,
+    all_nextrev: IndexLists,
+}
+
+/// One list of revision indices per revision, stored end to end.
+#[derive(Debug, Clone, Default)]
+struct IndexLists {
+    /// Where each revision's list ends in `items`.
+    ends: Vec<u32>,
+    items: Vec<usize>,
+}
+
+impl IndexLists {
+    fn with_capacity(lists: usize, items: usize) -> IndexLists {
+        IndexLists { ends: Vec::with_capacity(lists), items: Vec::with_capacity(items) }
+    }
+
+    fn get(&self, index: usize) -> &[usize] {
+        let start = match index {
+            0 => 0,
+            _ => self.ends[index - 1] as usize,
+        };
+        &self.items[start..self.ends[index] as usize]
+    }
+
+    /// Appends the next revision's list.
+    fn push(&mut self, list: impl IntoIterator<Item = usize>) {
+        self.items.extend(list);
+        self.ends.push(u32::try_from(self.items.len()).unwrap_or(u32::MAX));
+    }
+
+    /// The reverse lists: for each of `count` revisions, the revisions whose list (in `lists`)
+    /// names it, in increasing order; `keep` chooses the entries that count.
+    fn reversed(lists: &IndexLists, count: usize, keep: impl Fn(usize, usize) -> bool) -> IndexLists {
+        let mut counts = vec![0u32; count];
+        for child in 0..lists.ends.len() {
+            for &parent in lists.get(child) {
+                if keep(child, parent) {
+                    counts[parent] += 1;
+                }
+            }
+        }
+        let mut ends = Vec::with_capacity(count);
+        let mut total = 0u32;
+        for &parent_count in &counts {
+            total += parent_count;
+            ends.push(total);
+        }
+        // Filled back to front from each list's end, so every list ends up in increasing order.
+        let mut items = vec![0usize; total as usize];
+        let mut next = ends.clone();
+        for child in (0..lists.ends.len()).rev() {
+            for &parent in lists.get(child).iter().rev() {
+                if keep(child, parent) {
+                    next[parent] -= 1;
+                    items[next[parent] as usize] = child;
+                }
+            }
+        }
+        IndexLists { ends, items }
+    }
+}
+
+/// Each revision's branch labels as one of few distinct sets: whole lines share their labels, so
+/// a set per revision would repeat the same few sets thousands of times.
+#[derive(Debug, Clone)]
+struct LabelSets {
+    /// Distinct sets of indices into `label_names`, sorted; set 0 is the empty set.
+    sets: Vec<Vec<usize>>,
+    /// The set of each revision.
+    of_revision: Vec<u32>,
+}
+
+/// A fast hasher for the map's keys (revision ids and labels, and indices): SipHash's
+/// protection against chosen collisions is not needed for the ids of one's own migration files.
+pub(crate) type KeyHasher = BuildHasherDefault<FxHasher>;
+
+/// The Fx hash (rustc's): one multiply and rotate per word.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    fn add_word(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add_word(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add_word(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, value: u8) {
+        self.add_word(u64::from(value));
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.add_word(u64::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.add_word(value);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.add_word(value as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
 }
 
 /// The kind of an edge from a revision to a revision it needs.
@@ -100,7 +237,7 @@ pub struct RevisionInfo<'a> {
 impl RevisionMap {
     /// Builds the map, checking ids, labels, references and cycles.
     pub fn new(revisions: Vec<Revision>) -> Result<Self, RevisionError> {
-        let mut keys: HashMap<String, usize> = HashMap::with_capacity(revisions.len());
+        let mut keys: HashMap<String, usize, KeyHasher> = HashMap::with_capacity_and_hasher(revisions.len(), KeyHasher::default());
         for (index, revision) in revisions.iter().enumerate() {
             if revision.down_revisions.contains(&revision.id) {
                 return Err(RevisionError::SelfLoop { id: revision.id.clone() });
@@ -114,7 +251,8 @@ impl RevisionMap {
             }
         }
         let mut label_names: Vec<String> = Vec::new();
-        let mut declared_labels: Vec<Vec<usize>> = vec![Vec::new(); revisions.len()];
+        // (revision, label) for every declared label, in declaration order.
+        let mut declared_labels: Vec<(usize, usize)> = Vec::new();
         for (index, revision) in revisions.iter().enumerate() {
             for label in &revision.branch_labels {
                 if let Some(&other) = keys.get(label) {
@@ -125,17 +263,17 @@ impl RevisionMap {
                     });
                 }
                 keys.insert(label.clone(), index);
-                declared_labels[index].push(label_names.len());
+                declared_labels.push((index, label_names.len()));
                 label_names.push(label.clone());
             }
         }
 
-        let mut nodes: Vec<Node> = vec![Node::default(); revisions.len()];
-        let mut graph: DiGraph<(), Edge> = DiGraph::with_capacity(revisions.len(), revisions.len());
-        for _ in 0..revisions.len() {
-            graph.add_node(());
-        }
-        for (index, revision) in revisions.iter().enumerate() {
+        let count = revisions.len();
+        let mut down = IndexLists::with_capacity(count, count);
+        let mut resolved_deps = IndexLists::with_capacity(count, 0);
+        let mut parents: Vec<usize> = Vec::new();
+        for revision in &revisions {
+            let mut dependencies: Vec<usize> = Vec::with_capacity(revision.depends_on.len());
             for dependency in &revision.depends_on {
                 let Some(&target) = keys.get(dependency) else {
                     return Err(RevisionError::MissingDependency {
@@ -143,56 +281,75 @@ impl RevisionMap {
                         missing: dependency.clone(),
                     });
                 };
-                nodes[index].resolved_deps.push(target);
+                dependencies.push(target);
             }
-            for down in &revision.down_revisions {
-                let target = match keys.get(down) {
-                    Some(&target) if revisions[target].id == *down => target,
+            resolved_deps.push(dependencies);
+            parents.clear();
+            for down_revision in &revision.down_revisions {
+                let target = match keys.get(down_revision) {
+                    // A key that is a label, not this id, names no revision here.
+                    Some(&target) if revisions[target].id == *down_revision => target,
                     _ => {
                         return Err(RevisionError::MissingDownRevision {
                             revision: revision.id.clone(),
-                            missing: down.clone(),
+                            missing: down_revision.clone(),
                         });
                     }
                 };
-                if !nodes[index].down.contains(&target) {
-                    nodes[index].down.push(target);
+                if !parents.contains(&target) {
+                    parents.push(target);
                 }
             }
+            down.push(parents.iter().copied());
         }
-        // Children lists, in map order because children are visited in map order.
-        for index in 0..revisions.len() {
-            let mut all_down: Vec<usize> = nodes[index].down.clone();
-            for &dependency in &nodes[index].resolved_deps {
-                if !all_down.contains(&dependency) {
-                    all_down.push(dependency);
+        // Children lists, in map order because children are visited in map order. A child
+        // naming a parent both in down_revision and depends_on is listed once.
+        let nextrev = IndexLists::reversed(&down, count, |_, _| true);
+        let mut all_down = IndexLists::with_capacity(count, down.items.len() + resolved_deps.items.len());
+        for index in 0..count {
+            parents.clear();
+            parents.extend_from_slice(down.get(index));
+            for &dependency in resolved_deps.get(index) {
+                if !parents.contains(&dependency) {
+                    parents.push(dependency);
                 }
             }
-            for parent in all_down {
-                nodes[parent].all_nextrev.push(index);
-                if nodes[index].down.contains(&parent) {
-                    nodes[parent].nextrev.push(index);
-                }
-            }
-            for &parent in &nodes[index].down {
+            all_down.push(parents.iter().copied());
+        }
+        let all_nextrev = IndexLists::reversed(&all_down, count, |_, _| true);
+        drop(all_down);
+
+        let mut graph: DiGraph<(), Edge> = DiGraph::with_capacity(count, count);
+        for _ in 0..count {
+            graph.add_node(());
+        }
+        for index in 0..count {
+            for &parent in down.get(index) {
                 graph.add_edge(NodeIndex::new(index), NodeIndex::new(parent), Edge::Down);
             }
         }
 
         let mut map = RevisionMap {
             revisions,
-            nodes,
+            lists: NodeLists {
+                down,
+                resolved_deps,
+                normalized_down: HashMap::default(),
+                nextrev,
+                all_nextrev,
+            },
             keys,
             graph,
             heads: Vec::new(),
             real_heads: Vec::new(),
             bases: Vec::new(),
             label_names,
+            labels: LabelSets { sets: vec![Vec::new()], of_revision: vec![0; count] },
         };
         map.normalize_dependencies();
-        map.heads = (0..map.len()).filter(|&index| map.nodes[index].nextrev.is_empty()).collect();
-        map.real_heads = (0..map.len()).filter(|&index| map.nodes[index].all_nextrev.is_empty()).collect();
-        map.bases = (0..map.len()).filter(|&index| map.nodes[index].down.is_empty()).collect();
+        map.heads = (0..map.len()).filter(|&index| map.node(index).nextrev.is_empty()).collect();
+        map.real_heads = (0..map.len()).filter(|&index| map.node(index).all_nextrev.is_empty()).collect();
+        map.bases = (0..map.len()).filter(|&index| map.node(index).down.is_empty()).collect();
         map.detect_cycles()?;
         map.propagate_branch_labels(&declared_labels);
         Ok(map)
@@ -221,7 +378,7 @@ impl RevisionMap {
     /// Everything the map knows about a revision.
     pub fn info(&self, id: &str) -> Option<RevisionInfo<'_>> {
         let index = self.index_of(id)?;
-        let node = &self.nodes[index];
+        let node = self.node(index);
         Some(RevisionInfo {
             revision: &self.revisions[index],
             labels: self.labels_of(index),
@@ -251,7 +408,7 @@ impl RevisionMap {
 
     /// Branch points (several children through down_revision), map order.
     pub fn branch_points(&self) -> Vec<&str> {
-        (0..self.len()).filter(|&index| self.nodes[index].nextrev.len() > 1).map(|index| self.id(index)).collect()
+        (0..self.len()).filter(|&index| self.node(index).nextrev.len() > 1).map(|index| self.id(index)).collect()
     }
 
     /// Alembic's `get_revisions`: `heads`, `head`, `label@head`, ids, unique prefixes, labels,
@@ -312,6 +469,19 @@ impl RevisionMap {
         &self.revisions[index].id
     }
 
+    /// The derived lists of revision `index`.
+    pub(crate) fn node(&self, index: usize) -> NodeRef<'_> {
+        let down = self.lists.down.get(index);
+        let normalized = self.lists.normalized_down.get(&index);
+        NodeRef {
+            down,
+            normalized_down: normalized.map_or(down, Vec::as_slice),
+            has_normalized_deps: normalized.is_some(),
+            nextrev: self.lists.nextrev.get(index),
+            all_nextrev: self.lists.all_nextrev.get(index),
+        }
+    }
+
     /// The keys in Alembic's map order: revision ids in map order, then branch labels in the
     /// order they are declared, each with the revision it names.
     pub(crate) fn keys_in_map_order(&self) -> impl Iterator<Item = (&str, usize)> {
@@ -325,13 +495,15 @@ impl RevisionMap {
     }
 
     pub(crate) fn labels_of(&self, index: usize) -> Vec<&str> {
-        let mut labels: Vec<&str> = self.nodes[index].labels.iter().map(|&label| self.label_names[label].as_str()).collect();
+        let set = &self.labels.sets[self.labels.of_revision[index] as usize];
+        let mut labels: Vec<&str> = set.iter().map(|&label| self.label_names[label].as_str()).collect();
         labels.sort_unstable();
         labels
     }
 
     pub(crate) fn has_label(&self, index: usize, label: &str) -> bool {
-        self.nodes[index].labels.iter().any(|&candidate| self.label_names[candidate] == label)
+        let set = &self.labels.sets[self.labels.of_revision[index] as usize];
+        set.iter().any(|&candidate| self.label_names[candidate] == label)
     }
 
     /// The version rows as revision indices; a row no file has is an error.
@@ -366,14 +538,14 @@ impl RevisionMap {
     pub(crate) fn for_each_neighbour(&self, index: usize, walk: Walk, mut visit: impl FnMut(usize)) {
         let node = NodeIndex::new(index);
         match walk {
-            Walk::Ancestors => self.nodes[index].down.iter().for_each(|&parent| visit(parent)),
-            Walk::AncestorsWithDeps => self.nodes[index].normalized_down.iter().for_each(|&parent| visit(parent)),
+            Walk::Ancestors => self.node(index).down.iter().for_each(|&parent| visit(parent)),
+            Walk::AncestorsWithDeps => self.node(index).normalized_down.iter().for_each(|&parent| visit(parent)),
             Walk::AncestorsAllDeps => {
                 for edge in self.graph.edges_directed(node, EdgeDirection::Outgoing) {
                     visit(edge.target().index());
                 }
             }
-            Walk::Descendants => self.nodes[index].nextrev.iter().for_each(|&child| visit(child)),
+            Walk::Descendants => self.node(index).nextrev.iter().for_each(|&child| visit(child)),
             Walk::DescendantsWithDeps => {
                 for edge in self.graph.edges_directed(node, EdgeDirection::Incoming) {
                     visit(edge.source().index());
@@ -388,43 +560,75 @@ impl RevisionMap {
         // The set is closed under ancestry, so a revision has a descendant in it exactly when
         // one of its children is in it.
         let top = self.related(rows.iter().copied(), Walk::AncestorsWithDeps);
-        top.ones().filter(|&index| !self.nodes[index].nextrev.iter().any(|&child| top.contains(child))).collect()
+        top.ones().filter(|&index| !self.node(index).nextrev.iter().any(|&child| top.contains(child))).collect()
     }
 
     /// Computes `_normalized_resolved_dependencies`: a revision's dependencies minus those any
     /// proper ancestor (through down_revision) already declares. Kept in declared order.
+    ///
+    /// A dependency only one revision declares is always kept, so only the targets several
+    /// revisions declare are looked at: one walk over the descendants of all their declarers
+    /// finds the declarers that have another one below them. Walking every ancestor of each
+    /// revision with a dependency made this quadratic.
     fn normalize_dependencies(&mut self) {
-        for index in 0..self.len() {
-            if self.nodes[index].resolved_deps.is_empty() {
-                self.nodes[index].normalized_down = self.nodes[index].down.clone();
+        let count = self.len();
+        // For each dependency target, the revisions declaring it (each once), in map order.
+        let mut declarers: HashMap<usize, Vec<usize>, KeyHasher> = HashMap::default();
+        for index in 0..count {
+            for (position, &dependency) in self.lists.resolved_deps.get(index).iter().enumerate() {
+                if !self.lists.resolved_deps.get(index)[..position].contains(&dependency) {
+                    declarers.entry(dependency).or_default().push(index);
+                }
+            }
+        }
+        // (revision, dependency) pairs declared by a proper ancestor of the revision too.
+        let mut inherited: Vec<(usize, usize)> = Vec::new();
+        let mut seen_in_walk: Vec<u32> = Vec::new();
+        let mut walk = 0u32;
+        let mut targets: Vec<(&usize, &Vec<usize>)> = declarers.iter().filter(|(_, declaring)| declaring.len() > 1).collect();
+        targets.sort_unstable();
+        for (&dependency, declaring) in targets {
+            if seen_in_walk.is_empty() {
+                seen_in_walk = vec![0; count];
+            }
+            walk += 1;
+            // Every proper descendant (through down_revision) of a declarer.
+            let mut stack: Vec<usize> = declaring.iter().flat_map(|&declarer| self.lists.nextrev.get(declarer)).copied().collect();
+            while let Some(current) = stack.pop() {
+                if seen_in_walk[current] == walk {
+                    continue;
+                }
+                seen_in_walk[current] = walk;
+                stack.extend(self.lists.nextrev.get(current).iter().copied().filter(|&child| seen_in_walk[child] != walk));
+            }
+            inherited.extend(declaring.iter().filter(|&&declarer| seen_in_walk[declarer] == walk).map(|&declarer| (declarer, dependency)));
+        }
+        inherited.sort_unstable();
+        for index in 0..count {
+            let resolved = self.lists.resolved_deps.get(index);
+            if resolved.is_empty() {
                 continue;
             }
             let mut remaining: Vec<usize> = Vec::new();
-            for &dependency in &self.nodes[index].resolved_deps {
-                if !remaining.contains(&dependency) {
+            for &dependency in resolved {
+                if !remaining.contains(&dependency) && inherited.binary_search(&(index, dependency)).is_err() {
                     remaining.push(dependency);
                 }
             }
-            let ancestors = self.related(self.nodes[index].down.clone(), Walk::Ancestors);
-            for ancestor in ancestors.ones() {
-                if ancestor == index || remaining.is_empty() {
-                    continue;
-                }
-                let declared = &self.nodes[ancestor].resolved_deps;
-                remaining.retain(|dependency| !declared.contains(dependency));
+            for &dependency in resolved {
+                let normalized = remaining.contains(&dependency);
+                self.graph.add_edge(NodeIndex::new(index), NodeIndex::new(dependency), Edge::Dep { normalized });
             }
-            let mut normalized_down = self.nodes[index].down.clone();
+            if remaining.is_empty() {
+                continue;
+            }
+            let mut normalized_down = self.lists.down.get(index).to_vec();
             for &dependency in &remaining {
                 if !normalized_down.contains(&dependency) {
                     normalized_down.push(dependency);
                 }
             }
-            for &dependency in &self.nodes[index].resolved_deps.clone() {
-                let normalized = remaining.contains(&dependency);
-                self.graph.add_edge(NodeIndex::new(index), NodeIndex::new(dependency), Edge::Dep { normalized });
-            }
-            self.nodes[index].has_normalized_deps = !remaining.is_empty();
-            self.nodes[index].normalized_down = normalized_down;
+            self.lists.normalized_down.insert(index, normalized_down);
         }
     }
 
@@ -454,7 +658,7 @@ impl RevisionMap {
             return Err(RevisionError::Cycle { ids: missing });
         }
         let real_bases: Vec<usize> = (0..self.len())
-            .filter(|&index| self.nodes[index].down.is_empty() && self.revisions[index].depends_on.is_empty())
+            .filter(|&index| self.node(index).down.is_empty() && self.revisions[index].depends_on.is_empty())
             .collect();
         if self.real_heads.is_empty() || real_bases.is_empty() {
             return Err(RevisionError::DependencyCycle { ids: all_ids() });
@@ -485,52 +689,103 @@ impl RevisionMap {
     }
 
     /// Alembic's `_add_branches`: a label names every descendant of the revision declaring it
-    /// and, while the line is unbranched, the stem below it.
-    fn propagate_branch_labels(&mut self, declared_labels: &[Vec<usize>]) {
-        for (index, declared) in declared_labels.iter().enumerate() {
-            for &label in declared {
-                insert_sorted(&mut self.nodes[index].labels, label);
-            }
+    /// and, while the line is unbranched, the stem below it. `declared` lists (revision, label)
+    /// in map order.
+    fn propagate_branch_labels(&mut self, declared: &[(usize, usize)]) {
+        if declared.is_empty() {
+            return;
         }
-        for index in 0..self.len() {
-            if declared_labels[index].is_empty() {
-                continue;
-            }
-            let labels = self.nodes[index].labels.clone();
+        let mut sets = LabelSetsBuilder::new(std::mem::take(&mut self.labels.sets));
+        let of_revision = &mut self.labels.of_revision;
+        for &(index, label) in declared {
+            of_revision[index] = sets.with_label(of_revision[index], label);
+        }
+        let mut labelled: Vec<usize> = declared.iter().map(|&(index, _)| index).collect();
+        labelled.dedup();
+        let mut seen_in_walk: Vec<u32> = vec![0; self.revisions.len()];
+        for (walk, &index) in (1u32..).zip(&labelled) {
+            // The labels the revision has now, inherited ones included, as Alembic reads them.
+            let labels = of_revision[index];
             // The descendants in Alembic's traversal order; the walk down starts at the last one.
-            let mut seen: HashSet<usize> = HashSet::new();
             let mut stack = vec![index];
             let mut last = index;
             while let Some(current) = stack.pop() {
-                if !seen.insert(current) {
+                if seen_in_walk[current] == walk {
                     continue;
                 }
-                for &label in &labels {
-                    insert_sorted(&mut self.nodes[current].labels, label);
-                }
-                stack.extend(self.nodes[current].nextrev.iter().copied());
+                seen_in_walk[current] = walk;
+                of_revision[current] = sets.union(of_revision[current], labels);
+                stack.extend(self.lists.nextrev.get(current).iter().copied());
                 last = current;
             }
             let mut parent = last;
             loop {
-                let node = &self.nodes[parent];
-                if node.all_nextrev.len() > 1 || node.down.len() > 1 {
+                let down = self.lists.down.get(parent);
+                if self.lists.all_nextrev.get(parent).len() > 1 || down.len() > 1 {
                     break;
                 }
-                for &label in &labels {
-                    insert_sorted(&mut self.nodes[parent].labels, label);
-                }
-                match self.nodes[parent].down.first() {
+                of_revision[parent] = sets.union(of_revision[parent], labels);
+                match down.first() {
                     Some(&down) => parent = down,
                     None => break,
                 }
             }
         }
+        self.labels.sets = sets.sets;
     }
 }
 
-fn insert_sorted(labels: &mut Vec<usize>, label: usize) {
-    if let Err(position) = labels.binary_search(&label) {
-        labels.insert(position, label);
+/// Interns label sets while labels propagate: `union` is memoised, since a walk applies the same
+/// set to thousands of revisions that mostly share one set already.
+struct LabelSetsBuilder {
+    /// Distinct sorted sets; set 0 is the empty set.
+    sets: Vec<Vec<usize>>,
+    ids: HashMap<Vec<usize>, u32, KeyHasher>,
+    unions: HashMap<(u32, u32), u32, KeyHasher>,
+}
+
+impl LabelSetsBuilder {
+    fn new(sets: Vec<Vec<usize>>) -> LabelSetsBuilder {
+        let ids = sets.iter().enumerate().map(|(id, set)| (set.clone(), u32::try_from(id).unwrap_or(u32::MAX))).collect();
+        LabelSetsBuilder { sets, ids, unions: HashMap::default() }
+    }
+
+    fn intern(&mut self, set: Vec<usize>) -> u32 {
+        if let Some(&id) = self.ids.get(&set) {
+            return id;
+        }
+        let id = u32::try_from(self.sets.len()).unwrap_or(u32::MAX);
+        self.sets.push(set.clone());
+        self.ids.insert(set, id);
+        id
+    }
+
+    fn with_label(&mut self, set: u32, label: usize) -> u32 {
+        let mut labels = self.sets[set as usize].clone();
+        if let Err(position) = labels.binary_search(&label) {
+            labels.insert(position, label);
+        }
+        self.intern(labels)
+    }
+
+    fn union(&mut self, set: u32, other: u32) -> u32 {
+        if set == other || other == 0 {
+            return set;
+        }
+        if set == 0 {
+            return other;
+        }
+        if let Some(&id) = self.unions.get(&(set, other)) {
+            return id;
+        }
+        let mut labels = self.sets[set as usize].clone();
+        for &label in &self.sets[other as usize] {
+            if let Err(position) = labels.binary_search(&label) {
+                labels.insert(position, label);
+            }
+        }
+        let id = self.intern(labels);
+        self.unions.insert((set, other), id);
+        id
     }
 }

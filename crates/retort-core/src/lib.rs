@@ -13,6 +13,7 @@ mod plan;
 mod planner;
 mod resolve;
 mod revision;
+mod rollback;
 mod rows;
 mod script;
 mod stamp;

@@ -208,7 +208,7 @@ impl RevisionMap {
             let candidates: Vec<Position> = if steps > 0 {
                 let up: Vec<usize> = match current {
                     Position::BelowBases | Position::Base => self.bases.clone(),
-                    Position::Revision(index) => self.nodes[index].nextrev.clone(),
+                    Position::Revision(index) => self.node(index).nextrev.to_vec(),
                 };
                 let up = match label {
                     Some(label) => self.filter_for_lineage(&up, label, false)?,
@@ -219,8 +219,8 @@ impl RevisionMap {
                 match current {
                     Position::Base => Vec::new(),
                     Position::BelowBases => self.heads.iter().copied().map(Position::Revision).collect(),
-                    Position::Revision(index) if self.nodes[index].down.is_empty() => vec![Position::Base],
-                    Position::Revision(index) => self.nodes[index].down.iter().copied().map(Position::Revision).collect(),
+                    Position::Revision(index) if self.node(index).down.is_empty() => vec![Position::Base],
+                    Position::Revision(index) => self.node(index).down.iter().copied().map(Position::Revision).collect(),
                 }
             };
             match candidates.as_slice() {

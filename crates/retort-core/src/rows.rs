@@ -67,7 +67,7 @@ impl Scope {
             return;
         };
         let still_closed = match direction {
-            Direction::Up => map.nodes[revision].normalized_down.iter().all(|&parent| applied.contains(parent)),
+            Direction::Up => map.node(revision).normalized_down.iter().all(|&parent| applied.contains(parent)),
             Direction::Down => {
                 let mut child_left = false;
                 map.for_each_normalized_child(revision, |child| child_left |= applied.contains(child));
@@ -160,8 +160,8 @@ impl Changes<'_> {
 impl RevisionMap {
     /// One migration step and its version-table changes (`RevisionStep` + `update_to_step`).
     pub(crate) fn revision_step(&self, rows: &mut Rows, revision: usize, direction: Direction, scope: &Scope) -> Result<Step, RevisionError> {
-        let node = &self.nodes[revision];
-        let downs = node.normalized_down.clone();
+        let node = self.node(revision);
+        let downs = node.normalized_down.to_vec();
         let mut changes = Changes { map: self, revision, changes: Vec::new() };
         let present: Vec<usize> = downs.iter().copied().filter(|&down| rows.contains(down)).collect();
         match direction {
@@ -224,7 +224,7 @@ impl RevisionMap {
     /// Alembic's `_unmerge_to_revisions`: the parents a downgraded revision leaves as rows,
     /// minus those still implied by the other rows; declared order.
     fn unmerge_targets(&self, rows: &Rows, revision: usize, scope: &Scope) -> Vec<usize> {
-        let downs = &self.nodes[revision].normalized_down;
+        let downs = self.node(revision).normalized_down;
         let others: Vec<usize> = rows.as_slice().iter().copied().filter(|&row| row != revision).collect();
         if others.is_empty() {
             downs

@@ -39,49 +39,59 @@ pub struct MigrationSet {
 impl MigrationSet {
     /// Parses every file (in the order given: callers pass file-name order) and builds the map.
     /// Every parse problem and duplicate id is reported, not only the first.
-    pub fn load(files: Vec<SourceFile>) -> Result<MigrationSet, Vec<LoadError>> {
-        // Each file's bytes are dropped as soon as it is parsed.
-        let parsed: Vec<Result<Migration, ParseError>> =
-            files.into_iter().map(|source| file::parse(&source.path, &source.bytes)).collect();
-        let mut errors: Vec<LoadError> = Vec::new();
-        let mut first_by_id: HashMap<&str, &Migration> = HashMap::with_capacity(parsed.len());
-        for result in &parsed {
-            match result {
-                Ok(migration) => {
-                    // A forgotten down_revision would silently start a second base: a base
-                    // says so with an empty value (or `none`).
-                    if !migration.header_lines.contains_key("down_revision") {
-                        errors.push(LoadError::Parse(ParseError {
-                            path: migration.path.clone(),
-                            line: 1,
-                            kind: ParseErrorKind::MissingHeaderKey { key: "down_revision" },
-                        }));
-                        continue;
-                    }
-                    if let Some(first) = first_by_id.get(migration.revision.id.as_str()) {
-                        errors.push(LoadError::Duplicate {
-                            path: migration.path.clone(),
-                            line: migration.line_of("revision"),
-                            id: migration.revision.id.clone(),
-                            other_path: first.path.clone(),
-                        });
-                        continue;
-                    }
-                    first_by_id.insert(&migration.revision.id, migration);
+    ///
+    /// Files are taken one at a time and each one's bytes are dropped as soon as it is parsed, so
+    /// a caller that reads them lazily never holds more than one file's bytes.
+    pub fn load(files: impl IntoIterator<Item = SourceFile>) -> Result<MigrationSet, Vec<LoadError>> {
+        let files = files.into_iter();
+        let mut migrations: Vec<Migration> = Vec::with_capacity(files.size_hint().0);
+        // Each problem with the position of its file, so that they are reported in file order.
+        let mut errors: Vec<(usize, LoadError)> = Vec::new();
+        let mut positions: Vec<usize> = Vec::new();
+        for (position, source) in files.enumerate() {
+            let parsed = file::parse(&source.path, &source.bytes);
+            drop(source);
+            let migration = match parsed {
+                Ok(migration) => migration,
+                Err(error) => {
+                    errors.push((position, error.into()));
+                    continue;
                 }
-                Err(error) => errors.push(error.clone().into()),
+            };
+            // A forgotten down_revision would silently start a second base: a base says so
+            // with an empty value (or `none`).
+            if !migration.header_lines.contains_key("down_revision") {
+                errors.push((
+                    position,
+                    LoadError::Parse(ParseError {
+                        path: migration.path.clone(),
+                        line: 1,
+                        kind: ParseErrorKind::MissingHeaderKey { key: "down_revision" },
+                    }),
+                ));
+                continue;
             }
+            migrations.push(migration);
+            positions.push(position);
         }
-        drop(first_by_id);
-        if !errors.is_empty() {
-            return Err(errors);
+        if errors.is_empty() {
+            // Building the map finds a duplicate id too; only then is every duplicate looked for,
+            // so that they are reported (rather than the map's first error) as before.
+            let revisions = migrations.iter().map(|migration| migration.revision.clone()).collect();
+            let map_error = match RevisionMap::new(revisions) {
+                Ok(map) => return Ok(MigrationSet { map, migrations }),
+                Err(error) => error,
+            };
+            errors = duplicates(&migrations, &positions);
+            if errors.is_empty() {
+                return Err(vec![locate(&migrations, map_error)]);
+            }
+        } else {
+            errors.extend(duplicates(&migrations, &positions));
         }
-        let migrations: Vec<Migration> = parsed.into_iter().filter_map(Result::ok).collect();
-        let revisions = migrations.iter().map(|migration| migration.revision.clone()).collect();
-        match RevisionMap::new(revisions) {
-            Ok(map) => Ok(MigrationSet { map, migrations }),
-            Err(error) => Err(vec![locate(&migrations, error)]),
-        }
+        // Stable: at most one problem per file.
+        errors.sort_by_key(|(position, _)| *position);
+        Err(errors.into_iter().map(|(_, error)| error).collect())
     }
 
     /// The revision map.
@@ -98,6 +108,28 @@ impl MigrationSet {
     pub fn migrations(&self) -> &[Migration] {
         &self.migrations
     }
+}
+
+/// Every migration whose id an earlier one has, with its position among the files.
+fn duplicates(migrations: &[Migration], positions: &[usize]) -> Vec<(usize, LoadError)> {
+    let mut first_by_id: HashMap<&str, &Migration> = HashMap::with_capacity(migrations.len());
+    let mut errors = Vec::new();
+    for (migration, &position) in migrations.iter().zip(positions) {
+        if let Some(first) = first_by_id.get(migration.revision.id.as_str()) {
+            errors.push((
+                position,
+                LoadError::Duplicate {
+                    path: migration.path.clone(),
+                    line: migration.line_of("revision"),
+                    id: migration.revision.id.clone(),
+                    other_path: first.path.clone(),
+                },
+            ));
+            continue;
+        }
+        first_by_id.insert(&migration.revision.id, migration);
+    }
+    errors
 }
 
 /// Points a graph error at the file and header line that caused it.

@@ -113,8 +113,21 @@ pub(crate) fn version_change_sql<'a>(
     table: &str,
     change: &'a VersionChange,
 ) -> VersionChangeSql<'a> {
-    let first = placeholder(dialect, 1);
-    let second = placeholder(dialect, 2);
+    numbered_version_change_sql(dialect, quoted_table, table, change, 1)
+}
+
+/// [`version_change_sql`] with its bind parameters numbered from `first_placeholder`, for a
+/// statement that follows others in one multi-statement query (SQLite numbers parameters across
+/// the whole query).
+pub(crate) fn numbered_version_change_sql<'a>(
+    dialect: Dialect,
+    quoted_table: &str,
+    table: &str,
+    change: &'a VersionChange,
+    first_placeholder: usize,
+) -> VersionChangeSql<'a> {
+    let first = placeholder(dialect, first_placeholder);
+    let second = placeholder(dialect, first_placeholder + 1);
     match change {
         VersionChange::Insert(revision) => VersionChangeSql {
             statement: format!("INSERT INTO {quoted_table} (version_num) VALUES ({first})"),
@@ -133,6 +146,86 @@ pub(crate) fn version_change_sql<'a>(
             binds: vec![revision],
             doing: format!("deleting '{revision}' from {table}"),
         },
+    }
+}
+
+/// `expected` as a set, when every entry is distinct: the form [`rows_guard`] checks. `None`
+/// for a list with a repeated entry, which no version table can hold (the caller then reads the
+/// rows and compares, as [`check_expected_rows`] does).
+pub(crate) fn distinct_rows(expected: &[String]) -> Option<Vec<&str>> {
+    let mut rows: Vec<&str> = expected.iter().map(String::as_str).collect();
+    rows.sort_unstable();
+    let count = rows.len();
+    rows.dedup();
+    (rows.len() == count).then_some(rows)
+}
+
+/// A condition that holds exactly when the version table `quoted_table` holds the `count` rows
+/// bound from placeholder `first_placeholder` on (the rows are distinct; the table's primary
+/// key makes its own rows distinct).
+///
+/// Put in the `WHERE` of a step's first version change, it makes the change the check that the
+/// rows are what the plan expected: the change then matches no row instead of one when they are
+/// not, and the check costs no round trip of its own.
+pub(crate) fn rows_guard(dialect: Dialect, quoted_table: &str, first_placeholder: usize, count: usize) -> String {
+    if count == 0 {
+        return format!("NOT EXISTS (SELECT 1 FROM {quoted_table})");
+    }
+    let rows: Vec<String> = (first_placeholder..first_placeholder + count)
+        .map(|number| placeholder(dialect, number))
+        .collect();
+    format!(
+        "(SELECT COUNT(*) FROM {quoted_table}) = {count} AND \
+         (SELECT COUNT(*) FROM {quoted_table} WHERE version_num IN ({})) = {count}",
+        rows.join(", ")
+    )
+}
+
+/// [`version_change_sql`] made conditional on [`rows_guard`] (SQLite and PostgreSQL; MySQL
+/// refuses a subquery on the table an `UPDATE` or `DELETE` changes): an `INSERT` becomes an
+/// `INSERT … SELECT … WHERE`. The guard's rows are bound after the change's own values.
+pub(crate) fn guarded_version_change_sql<'a>(
+    dialect: Dialect,
+    quoted_table: &str,
+    table: &str,
+    change: &'a VersionChange,
+    expected: &[&'a str],
+) -> VersionChangeSql<'a> {
+    let first = placeholder(dialect, 1);
+    let second = placeholder(dialect, 2);
+    let (statement, mut binds, doing) = match change {
+        VersionChange::Insert(revision) => {
+            let guard = rows_guard(dialect, quoted_table, 2, expected.len());
+            (
+                format!("INSERT INTO {quoted_table} (version_num) SELECT {first} WHERE {guard}"),
+                vec![revision.as_str()],
+                format!("inserting '{revision}' into {table}"),
+            )
+        }
+        VersionChange::Update { from, to } => {
+            let guard = rows_guard(dialect, quoted_table, 3, expected.len());
+            (
+                format!(
+                    "UPDATE {quoted_table} SET version_num = {first} WHERE version_num = {second} AND {guard}"
+                ),
+                vec![to.as_str(), from.as_str()],
+                format!("updating '{from}' to '{to}' in {table}"),
+            )
+        }
+        VersionChange::Delete(revision) => {
+            let guard = rows_guard(dialect, quoted_table, 2, expected.len());
+            (
+                format!("DELETE FROM {quoted_table} WHERE version_num = {first} AND {guard}"),
+                vec![revision.as_str()],
+                format!("deleting '{revision}' from {table}"),
+            )
+        }
+    };
+    binds.extend_from_slice(expected);
+    VersionChangeSql {
+        statement,
+        binds,
+        doing,
     }
 }
 

@@ -6,11 +6,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use retort_core::{Action, Dialect, Direction, MigrationSet, MissingSql, Plan, RevisionError, RevisionMap, Step};
-use retort_db::Backend;
+use retort_db::{Backend, HistoryRow};
 
 use crate::error::RunError;
 use crate::read::{DatabaseState, connect_read_only, read_database, read_state};
 use crate::request::{Command, DatabaseTarget, RunRequest};
+use crate::rollback::rollback_plan;
 
 /// How the checks connect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +58,15 @@ pub(crate) async fn prepare_databases(request: &RunRequest, access: Access) -> R
     match &request.command {
         Command::Upgrade { .. } => check_upgrade_dependencies(&planned, &mut external, &mut problems).await,
         Command::Downgrade { .. } => check_downgrade_dependants(&planned, &mut external, &mut problems).await,
+        Command::Rollback { run_id } => {
+            if problems.is_empty() && planned.iter().all(|database| database.plan.steps.is_empty()) {
+                problems.push(RunError::UnknownRun {
+                    run_id: run_id.clone(),
+                    databases: planned.iter().map(|database| database.target.name.clone()).collect(),
+                });
+            }
+            check_downgrade_dependants(&planned, &mut external, &mut problems).await;
+        }
         Command::Stamp { .. } => {}
     }
     if let Some(error) = RunError::from_problems(problems) {
@@ -73,9 +83,11 @@ pub(crate) async fn prepare_databases(request: &RunRequest, access: Access) -> R
         .collect())
 }
 
-/// The plan `command` makes from `rows`.
+/// The plan `command` makes from `rows`. A rollback is planned from the history as well
+/// (`rollback.rs`); from the rows alone it has nothing to do.
 pub(crate) fn plan_command(map: &RevisionMap, command: &Command, rows: &[String]) -> Result<Plan, RevisionError> {
     match command {
+        Command::Rollback { .. } => Ok(Plan { start_rows: rows.to_vec(), steps: Vec::new() }),
         Command::Upgrade { target } => map.upgrade(rows, target),
         Command::Downgrade { target } => map.downgrade(rows, target),
         Command::Stamp { targets, purge } => {
@@ -152,8 +164,13 @@ async fn check_database(
         Some(backend) => read_state(backend.as_mut()).await,
         None => Ok(DatabaseState::default()),
     };
-    let plan = match state {
-        Ok(state) => plan_and_check(target, command, &state, problems),
+    // Only a rollback reads the history: it is planned from it.
+    let history = match (command, backend.as_mut()) {
+        (Command::Rollback { .. }, Some(backend)) => backend.history().await,
+        _ => Ok(Vec::new()),
+    };
+    let plan = match state.and_then(|state| Ok((state, history?))) {
+        Ok((state, history)) => plan_and_check(target, command, &state, &history, problems),
         Err(source) => {
             problems.push(backend_error(source));
             None
@@ -169,16 +186,27 @@ async fn check_database(
     plan.map(|plan| (backend, plan))
 }
 
-/// Plans `command` from the database's rows and checks the plan's steps and the applied files.
-fn plan_and_check(target: &DatabaseTarget, command: &Command, state: &DatabaseState, problems: &mut Vec<RunError>) -> Option<Plan> {
+/// Plans `command` from the database's rows (and, for a rollback, its history) and checks the
+/// plan's steps and the applied files.
+fn plan_and_check(
+    target: &DatabaseTarget,
+    command: &Command,
+    state: &DatabaseState,
+    history: &[HistoryRow],
+    problems: &mut Vec<RunError>,
+) -> Option<Plan> {
     let database = &target.name;
     let map = target.migrations.map();
     // Planning checks the rows (a row no file has is an error), except for `stamp --purge`,
     // which is how such a table is repaired.
-    let plan = match plan_command(map, command, &state.rows) {
+    let planned = match command {
+        Command::Rollback { run_id } => rollback_plan(target, run_id, &state.rows, history),
+        _ => plan_command(map, command, &state.rows).map_err(|source| RunError::Plan { database: database.clone(), source }),
+    };
+    let plan = match planned {
         Ok(plan) => plan,
-        Err(source) => {
-            problems.push(RunError::Plan { database: database.clone(), source });
+        Err(problem) => {
+            problems.push(problem);
             return None;
         }
     };

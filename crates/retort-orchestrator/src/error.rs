@@ -85,6 +85,33 @@ pub enum RunError {
         dependant_revision: String,
         dependant_path: String,
     },
+    #[error(
+        "database '{database}': run {run_id} ran '{direction} {revision}' there; only a run that upgraded can be rolled back"
+    )]
+    RollbackOfNonUpgrade { database: String, run_id: String, direction: String, revision: String },
+    #[error(
+        "database '{database}': run {run_id} left revision {revision} partly applied (its migration failed halfway); finish or repair it first (the history table's row of the step counts the statements done)"
+    )]
+    RollbackOfPartialStep { database: String, run_id: String, revision: String },
+    #[error(
+        "database '{database}' has moved on since run {run_id}: run {later_run} then ran '{direction} {revision}'; only a database's latest run can be rolled back"
+    )]
+    MovedOnSinceRun { database: String, run_id: String, later_run: String, direction: String, revision: String },
+    #[error(
+        "database '{database}' is not where run {run_id} left it: the run applied {}, but rolling it back now would remove {}; downgrade by hand",
+        applied_by_run.join(", "),
+        if would_remove.is_empty() { "nothing".to_owned() } else { would_remove.join(", ") }
+    )]
+    NotWhereRunLeftIt { database: String, run_id: String, applied_by_run: Vec<String>, would_remove: Vec<String> },
+    #[error(
+        "database '{database}' changed while the rollback of run {run_id} waited for its lock; run the rollback again to check it anew"
+    )]
+    MovedDuringRollback { database: String, run_id: String },
+    #[error(
+        "no database has history of run {run_id} (looked in: {}); a run's id is in the history tables (run_id) and in its events (--format json, or --verbose)",
+        databases.join(", ")
+    )]
+    UnknownRun { run_id: String, databases: Vec<String> },
     /// More than one of the problems above; never nested.
     #[error("{} problems, nothing was run:{}", problems.len(), describe_problems(problems))]
     Several { problems: Vec<RunError> },

@@ -17,6 +17,7 @@ mod plan;
 mod read;
 mod replan;
 mod request;
+mod rollback;
 mod runner;
 mod scheduler;
 mod worker;

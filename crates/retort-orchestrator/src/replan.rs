@@ -24,6 +24,15 @@ pub(crate) fn replan_under_lock(
     if same_rows(rows, &checked_plan.start_rows) {
         return Ok(checked_plan);
     }
+    if let Command::Rollback { run_id } = command {
+        // Another runner changed the database between the checks and the lock: finished
+        // this same rollback (nothing left to do), or moved it on (refused, as the checks
+        // would have).
+        if same_rows(rows, checked_plan.end_rows()) {
+            return Ok(Plan { start_rows: rows.to_vec(), steps: Vec::new() });
+        }
+        return Err(RunError::MovedDuringRollback { database: target.name.clone(), run_id: run_id.clone() });
+    }
     let map = target.migrations.map();
     let plan = replan_from(map, command, &checked_plan, rows)
         .map_err(|source| RunError::Plan { database: target.name.clone(), source })?;
@@ -39,7 +48,7 @@ fn replan_from(map: &RevisionMap, command: &Command, checked_plan: &Plan, rows: 
     let already_there = match command {
         Command::Upgrade { .. } => applied_when_done.is_subset(&applied_now),
         Command::Downgrade { .. } => applied_now.is_subset(&applied_when_done),
-        Command::Stamp { .. } => same_rows(rows, checked_plan.end_rows()),
+        Command::Stamp { .. } | Command::Rollback { .. } => same_rows(rows, checked_plan.end_rows()),
     };
     if already_there {
         return Ok(Plan { start_rows: rows.to_vec(), steps: Vec::new() });
@@ -47,7 +56,7 @@ fn replan_from(map: &RevisionMap, command: &Command, checked_plan: &Plan, rows: 
     match command {
         Command::Upgrade { target } => map.upgrade(rows, &absolute_target(map, checked_plan.end_rows(), target)),
         Command::Downgrade { target } => map.downgrade(rows, &absolute_target(map, checked_plan.end_rows(), target)),
-        Command::Stamp { .. } => plan_command(map, command, rows),
+        Command::Stamp { .. } | Command::Rollback { .. } => plan_command(map, command, rows),
     }
 }
 

@@ -16,6 +16,10 @@ pub enum Command {
     Downgrade { target: String },
     /// `retort stamp TARGET... [--purge]`.
     Stamp { targets: Vec<String>, purge: bool },
+    /// `retort downgrade --run RUN_ID`: every database back to where it was before the run
+    /// `run_id`, planned from its history (see `rollback.rs`); databases the run did not touch
+    /// have nothing to do.
+    Rollback { run_id: String },
 }
 
 impl Command {
@@ -24,16 +28,17 @@ impl Command {
     pub fn order_direction(&self) -> Direction {
         match self {
             Command::Upgrade { .. } | Command::Stamp { .. } => Direction::Up,
-            Command::Downgrade { .. } => Direction::Down,
+            Command::Downgrade { .. } | Command::Rollback { .. } => Direction::Down,
         }
     }
 
-    /// `upgrade`, `downgrade` or `stamp`.
+    /// `upgrade`, `downgrade`, `stamp` or `rollback`.
     pub fn name(&self) -> &'static str {
         match self {
             Command::Upgrade { .. } => "upgrade",
             Command::Downgrade { .. } => "downgrade",
             Command::Stamp { .. } => "stamp",
+            Command::Rollback { .. } => "rollback",
         }
     }
 }

@@ -62,7 +62,7 @@ pub enum AutogenerateError {
 
 pub async fn autogenerate(context: &Context<'_>, args: &RevisionArgs) -> anyhow::Result<Outcome> {
     let database = generate::single_database(context, "revision")?;
-    let set = context.project.load_migrations(database)?;
+    let set = context.project.load_source(database)?;
     let parents = generate::resolve_parents(database, set.map(), &args.head)?;
     generate::check_parents(database, set.map(), &parents, args.splice)?;
     let depends_on = args

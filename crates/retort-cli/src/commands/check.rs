@@ -1,16 +1,44 @@
-//! `retort check`: exit 1 when a selected database has pending migrations, more heads than its
-//! config expects, or applied files that were edited; 0 when everything is in order. Reads
-//! only; what is wrong is listed on stderr, even with `--quiet`.
+//! `retort check [--locked]`: exit 1 when a selected database has pending migrations, more
+//! heads than its config expects, or applied files that were edited, or (`--locked`) when the
+//! migrations differ from what `retort.lock` pins; 0 when everything is in order. Reads only;
+//! what is wrong is listed on stderr, even with `--quiet`.
 
+use std::collections::BTreeMap;
+
+use crate::args::CheckArgs;
 use crate::commands::context::Context;
 use crate::commands::diff::schema_drift;
+use crate::commands::lock;
 use crate::commands::overview::{database_status, edited_warning, merge_hint};
 use crate::exit::Outcome;
+use crate::lockfile::{LOCK_FILE_NAME, LockError};
 
-pub async fn check(context: &Context<'_>) -> anyhow::Result<Outcome> {
+pub async fn check(context: &Context<'_>, args: &CheckArgs) -> anyhow::Result<Outcome> {
     let mut clean = true;
     let mut n_databases = 0;
-    for (database, set) in context.load_selected()? {
+    let selected = context.load_selected()?;
+    if args.locked {
+        let sets: BTreeMap<_, _> = selected
+            .iter()
+            .map(|(database, set)| (database.name.clone(), set.clone()))
+            .collect();
+        match lock::differences(context, &sets) {
+            Ok(differences) => {
+                for difference in &differences {
+                    context.printer.report(format!(
+                        "{difference}; run 'retort lock' and commit {LOCK_FILE_NAME}"
+                    ));
+                }
+                clean &= differences.is_empty();
+            }
+            Err(missing @ LockError::Missing { .. }) => {
+                context.printer.report(missing);
+                clean = false;
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    for (database, set) in selected {
         n_databases += 1;
         let status = database_status(context, database, &set).await?;
         clean &= status.is_clean();

@@ -1,5 +1,6 @@
 //! `retort downgrade TARGET [--sql]`: every selected database down to `TARGET`, dependants
-//! first.
+//! first. `retort downgrade --run RUN_ID`: every selected database that run upgraded back to
+//! where it was before it (a whole release rolled back), planned from the history tables.
 
 use retort_orchestrator::Command;
 
@@ -9,8 +10,19 @@ use crate::commands::{context::Context, online};
 use crate::exit::Outcome;
 
 pub async fn downgrade(context: &Context<'_>, args: &DowngradeArgs) -> anyhow::Result<Outcome> {
+    let target = match (&args.target, &args.run_id) {
+        (_, Some(run_id)) => {
+            let command = Command::Rollback {
+                run_id: run_id.clone(),
+            };
+            return online::run(context, command, &args.run).await;
+        }
+        (Some(target), None) => target.as_str(),
+        // clap requires one of them; said again rather than assumed.
+        (None, None) => return Err(OfflineError::DowngradeNeedsTarget.into()),
+    };
     if args.sql {
-        let Some((start, target)) = offline::split_range(&args.target)? else {
+        let Some((start, target)) = offline::split_range(target)? else {
             return Err(OfflineError::DowngradeNeedsRange.into());
         };
         return offline::print_scripts(context, |set| {
@@ -18,11 +30,11 @@ pub async fn downgrade(context: &Context<'_>, args: &DowngradeArgs) -> anyhow::R
             Ok(set.map().downgrade(&rows, target)?)
         });
     }
-    offline::refuse_range(&args.target)?;
+    offline::refuse_range(target)?;
     online::run(
         context,
         Command::Downgrade {
-            target: args.target.clone(),
+            target: target.to_owned(),
         },
         &args.run,
     )

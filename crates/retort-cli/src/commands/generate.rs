@@ -132,13 +132,15 @@ impl NewRevision {
 pub fn single_database<'a>(
     context: &Context<'a>,
     command: &'static str,
-) -> Result<&'a DatabaseSettings, GenerateError> {
+) -> anyhow::Result<&'a DatabaseSettings> {
+    context.project.require_source_tree(command)?;
     match context.databases.as_slice() {
         [database] => Ok(*database),
         _ => Err(GenerateError::NeedOneDatabase {
             command,
             configured: context.project.settings.databases.keys().cloned().collect(),
-        }),
+        }
+        .into()),
     }
 }
 
@@ -272,7 +274,7 @@ pub fn write_revision_text(
             source,
         }
     })?;
-    project.load_migrations(database).with_context(|| {
+    project.load_source(database).with_context(|| {
         format!(
             "{shown} was written, but the versions of database '{}' no longer load",
             database.name

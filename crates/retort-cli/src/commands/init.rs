@@ -1,12 +1,15 @@
 //! `retort init NAME`: scaffold `databases/NAME` (a migration crate shaped like
 //! `databases/app`, with an empty `versions/`) and add `[databases.NAME]` to the config,
-//! creating `config/retort.toml` when the project has none yet.
+//! creating `config/retort.toml` when the project has none yet. In a workspace that builds its
+//! own `retort` (`crates/retort-cli`), the new crate is added to that crate's dependencies, so
+//! the next build carries its migrations; until then the CLI reads them from disk.
 
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::args::InitArgs;
+use crate::embedded::CLI_MANIFEST;
 use crate::exit::Outcome;
 use crate::paths::display_path;
 use crate::printer::Printer;
@@ -29,6 +32,10 @@ pub enum InitError {
     AlreadyConfigured { name: String, config: String },
     #[error("{path} already exists")]
     AlreadyExists { path: String },
+    #[error(
+        "{path} has no [dependencies] table to add the new database crate to; add it by hand"
+    )]
+    NoDependencies { path: String },
     #[error("cannot write {path}")]
     Write {
         path: String,
@@ -108,7 +115,70 @@ pub fn init(
         "Adding [databases.{name}] to {} ... done",
         show(&location.path)
     ));
+    let cli_manifest = location.root.join(CLI_MANIFEST);
+    if cli_manifest.is_file() {
+        add_to_cli_dependencies(&cli_manifest, name, &show)?;
+        printer.data(format!(
+            "Adding {} to the dependencies of {} ... done",
+            package_name(name),
+            show(&cli_manifest)
+        ));
+    }
     Ok(Outcome::Success)
+}
+
+/// `NAME-migrations`, dashes for underscores.
+fn package_name(name: &str) -> String {
+    format!("{}-migrations", name.replace('_', "-"))
+}
+
+/// Adds `NAME-migrations = { path = "../../databases/NAME" }` at the end of the
+/// `[dependencies]` table of the CLI's manifest, so its build script carries the new crate.
+fn add_to_cli_dependencies(
+    manifest: &Path,
+    name: &str,
+    show: &dyn Fn(&Path) -> String,
+) -> Result<(), InitError> {
+    let error = |source| InitError::Write {
+        path: show(manifest),
+        source,
+    };
+    let text = fs::read_to_string(manifest).map_err(error)?;
+    let line = format!(
+        "{} = {{ path = \"../../databases/{name}\" }}",
+        package_name(name)
+    );
+    let updated = insert_dependency(&text, &line).ok_or_else(|| InitError::NoDependencies {
+        path: show(manifest),
+    })?;
+    fs::write(manifest, updated).map_err(error)
+}
+
+/// `text` with `line` added as the last entry of its `[dependencies]` table (before the blank
+/// lines and comments that lead into the next table); `None` without such a table.
+fn insert_dependency(text: &str, line: &str) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.iter().position(|line| line.trim() == "[dependencies]")?;
+    let next_table = lines
+        .iter()
+        .enumerate()
+        .skip(start + 1)
+        .find(|(_, line)| line.trim_start().starts_with('['))
+        .map_or(lines.len(), |(index, _)| index);
+    let mut insert_at = next_table;
+    while insert_at > start + 1 {
+        let previous = lines[insert_at - 1].trim();
+        if previous.is_empty() || previous.starts_with('#') {
+            insert_at -= 1;
+        } else {
+            break;
+        }
+    }
+    let mut updated: Vec<&str> = lines.clone();
+    updated.insert(insert_at, line);
+    let mut result = updated.join("\n");
+    result.push('\n');
+    Some(result)
 }
 
 /// Names `init` accepts: usable as a config key, in `depends_on: db:rev`, in a crate name and
@@ -121,9 +191,8 @@ fn is_valid_new_name(name: &str) -> bool {
 
 /// The template with `{name}` and `{package}` (`NAME-migrations`, dashes for underscores).
 fn fill(template: &str, name: &str) -> String {
-    let package = format!("{}-migrations", name.replace('_', "-"));
     template
-        .replace("{package}", &package)
+        .replace("{package}", &package_name(name))
         .replace("{name}", name)
 }
 
@@ -205,6 +274,22 @@ mod tests {
                 "update templates/migration-crate/build.rs.template"
             );
         }
+    }
+
+    #[test]
+    fn the_dependency_goes_last_in_its_table() {
+        let manifest = "[package]\nname = \"cli\"\n\n[dependencies]\nanyhow = \"1\"\n# databases\napp-migrations = { path = \"a\" }\n\n# tests\n[dev-dependencies]\nx = \"1\"\n";
+        assert_eq!(
+            insert_dependency(manifest, "new-migrations = { path = \"n\" }").as_deref(),
+            Some(
+                "[package]\nname = \"cli\"\n\n[dependencies]\nanyhow = \"1\"\n# databases\napp-migrations = { path = \"a\" }\nnew-migrations = { path = \"n\" }\n\n# tests\n[dev-dependencies]\nx = \"1\"\n"
+            )
+        );
+        assert_eq!(
+            insert_dependency("[dependencies]\n", "n = 1").as_deref(),
+            Some("[dependencies]\nn = 1\n")
+        );
+        assert_eq!(insert_dependency("[package]\n", "n = 1"), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::exit::Outcome;
 
 pub fn merge(context: &Context<'_>, args: &MergeArgs) -> anyhow::Result<Outcome> {
     let database = generate::single_database(context, "merge")?;
-    let set = context.project.load_migrations(database)?;
+    let set = context.project.load_source(database)?;
     let mut parents = Vec::new();
     for spec in &args.revisions {
         parents.extend(generate::resolve_parents(database, set.map(), spec)?);

@@ -16,6 +16,8 @@ use crate::settings::DatabaseSettings;
 pub enum OfflineError {
     #[error("downgrade with --sql requires <fromrev>:<torev>")]
     DowngradeNeedsRange,
+    #[error("downgrade needs a target (-1, base, a revision) or --run RUN_ID")]
+    DowngradeNeedsTarget,
     #[error("can't use --purge with --sql mode")]
     PurgeWithSql,
     #[error("stamp operation with --sql only supports a single starting revision at a time")]

@@ -1,6 +1,6 @@
-//! `retort plan [TARGET] [--downgrade] [--format text|json|dot|mermaid]`: the global plan of an
-//! upgrade (or downgrade) over the selected databases, as the run would make it, without
-//! running it. It reads each database's rows, so it connects, but read-only: it creates no table
+//! `retort plan [TARGET] [--downgrade | --run RUN_ID] [--format text|json|dot|mermaid]`: the
+//! global plan of an upgrade (or downgrade, or a run's rollback) over the selected databases,
+//! as the run would make it, without running it. It reads each database's rows, so it connects, but read-only: it creates no table
 //! and no file, and refuses what the run would refuse.
 
 use anyhow::bail;
@@ -14,6 +14,9 @@ use crate::render::{plan_dot, plan_mermaid, plan_text};
 
 pub async fn plan(context: &Context<'_>, args: &PlanArgs) -> anyhow::Result<Outcome> {
     let command = match (&args.target, args.downgrade) {
+        _ if let Some(run_id) = &args.run_id => Command::Rollback {
+            run_id: run_id.clone(),
+        },
         (Some(target), false) => Command::Upgrade {
             target: target.clone(),
         },
@@ -30,6 +33,7 @@ pub async fn plan(context: &Context<'_>, args: &PlanArgs) -> anyhow::Result<Outc
             format!("{} to {target}", command.name())
         }
         Command::Stamp { .. } => command.name().to_owned(),
+        Command::Rollback { run_id } => format!("rollback of run {run_id}"),
     };
     let request = run_request(context, command, false, None)?;
     let plan = retort_orchestrator::plan(&request).await?;

@@ -13,7 +13,7 @@ use crate::settings::DatabaseSettings;
 
 pub fn revision(context: &Context<'_>, args: &RevisionArgs) -> anyhow::Result<Outcome> {
     let database = generate::single_database(context, "revision")?;
-    let set = context.project.load_migrations(database)?;
+    let set = context.project.load_source(database)?;
     let parents = generate::resolve_parents(database, set.map(), &args.head)?;
     generate::check_parents(database, set.map(), &parents, args.splice)?;
     let depends_on = args
@@ -54,7 +54,7 @@ pub fn resolve_dependency(
         }
         .into());
     };
-    let other_set = context.project.load_migrations(other)?;
+    let other_set = context.project.load_source(other)?;
     let resolved = resolve_keeping_label(&other_set, revision, entry)
         .with_context(|| format!("database '{other_name}'"))?;
     Ok(format!("{other_name}:{resolved}"))

@@ -1,15 +1,19 @@
-//! `retort upgrade [TARGET] [--sql] [--jobs N] [--keep-going] [--format text|json]`: every
-//! selected database to `TARGET` (default `heads`), concurrently, each step once what it
-//! depends on is applied.
+//! `retort upgrade [TARGET] [--sql] [--locked] [--jobs N] [--keep-going] [--format text|json]`:
+//! every selected database to `TARGET` (default `heads`), concurrently, each step once what it
+//! depends on is applied. `--locked` first refuses migrations that `retort.lock` does not pin.
 
 use retort_orchestrator::Command;
 
 use crate::args::UpgradeArgs;
 use crate::commands::context::Context;
-use crate::commands::{offline, online};
+use crate::commands::{lock, offline, online};
 use crate::exit::Outcome;
 
 pub async fn upgrade(context: &Context<'_>, args: &UpgradeArgs) -> anyhow::Result<Outcome> {
+    if args.locked {
+        let sets = context.load_every_database()?;
+        lock::require_locked(context, &sets)?;
+    }
     if args.sql {
         let (start, target) = match offline::split_range(&args.target)? {
             Some((start, end)) => (Some(start), end),

@@ -144,7 +144,19 @@ impl TestProject {
 
     /// Runs `retort args...` in `directory` with extra environment variables.
     pub fn retort_with(&self, directory: &Path, args: &[&str], variables: &[(&str, &str)]) -> Run {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_retort"));
+        self.run_program(Path::new(env!("CARGO_BIN_EXE_retort")), directory, args, variables)
+    }
+
+    /// Runs `program args...` (a copy of the binary) in `directory` with extra environment
+    /// variables, and none of the caller's `RETORT_` or `*_DATABASE_URL` ones.
+    pub fn run_program(
+        &self,
+        program: &Path,
+        directory: &Path,
+        args: &[&str],
+        variables: &[(&str, &str)],
+    ) -> Run {
+        let mut command = Command::new(program);
         command
             .args(args)
             .current_dir(directory)
@@ -157,7 +169,7 @@ impl TestProject {
         for (name, value) in variables {
             command.env(name, value);
         }
-        let output = command.output().expect("the retort binary runs");
+        let output = output_of(&mut command);
         Run {
             code: output.status.code().unwrap_or(-1),
             stdout: self.normalise(&String::from_utf8_lossy(&output.stdout)),
@@ -469,6 +481,60 @@ impl Run {
                 "the binary panicked:\n{}",
                 self.stderr
             );
+        }
+    }
+}
+
+/// This repository's root, whose example databases the binary carries.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+impl TestProject {
+    /// A project holding a copy of everything in `relative`, a directory of the workspace
+    /// (`tests/fixtures/shop`).
+    pub fn copy_of(relative: &str) -> TestProject {
+        let project = TestProject::empty();
+        copy_recursively(&workspace_root().join(relative), project.root());
+        project
+    }
+
+    /// Copies `relative` (a file, or a directory with everything in it) from the workspace root
+    /// to the same place in this project.
+    pub fn copy_from_workspace(&self, relative: &str) {
+        copy_recursively(&workspace_root().join(relative), &self.path(relative));
+    }
+}
+
+fn copy_recursively(from: &Path, to: &Path) {
+    if from.is_dir() {
+        fs::create_dir_all(to).expect("directory");
+        for entry in fs::read_dir(from).expect("readable directory") {
+            let entry = entry.expect("directory entry");
+            copy_recursively(&entry.path(), &to.join(entry.file_name()));
+        }
+    } else {
+        if let Some(parent) = to.parent() {
+            fs::create_dir_all(parent).expect("parent directory");
+        }
+        fs::copy(from, to).expect("copy file");
+    }
+}
+
+/// Runs `command` to its end. A binary copied by this test process may still be open for
+/// writing in a child that another test thread forked at that moment (until that child execs),
+/// which makes starting it fail with "text file busy": that is retried for a while.
+fn output_of(command: &mut Command) -> std::process::Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match command.output() {
+            Err(error)
+                if error.kind() == std::io::ErrorKind::ExecutableFileBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::yield_now();
+            }
+            result => return result.expect("the retort binary runs"),
         }
     }
 }

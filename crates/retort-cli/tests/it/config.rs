@@ -5,14 +5,19 @@ use std::fs;
 
 use crate::common::{TestProject, example_project};
 
+/// With no config file, the binary runs on the configuration and migrations it carries (see
+/// `release.rs`); an explicit `--config` that does not exist is still an error.
 #[test]
-fn no_config_is_an_error_that_says_how_to_make_one() {
+fn no_config_runs_on_the_built_in_one() {
     let project = TestProject::empty();
     project.retort(&["heads"]).check(
-        2,
+        0,
+        "== app ==\n6f3b7c4d5a81 (billing) (head)\n== tool_registry ==\na7d9e1f3b542 (head)\n",
         "",
-        "error: no config/retort.toml found in [ROOT] or any parent directory; pass --config PATH, or create one with 'retort init NAME'\n",
     );
+    project
+        .retort(&["--config", "config/retort.toml", "heads"])
+        .fails_with(2, "error: cannot read config file config/retort.toml: ");
 }
 
 #[test]

@@ -84,3 +84,40 @@ fn init_refuses_what_exists_and_bad_names() {
         "error: invalid database name 'Bad-Name'; expected a lowercase letter, then lowercase letters, digits and '_'\n",
     );
 }
+
+/// In a workspace that builds its own retort, `init` adds the new crate to the CLI's
+/// dependencies (the next build carries it); until then the new database is read from disk,
+/// so `revision` then `upgrade` work at once with the binary already built.
+#[test]
+fn init_in_a_workspace_that_builds_retort_registers_the_crate() {
+    let project = TestProject::empty();
+    project.copy_from_workspace("config/retort.toml");
+    project.copy_from_workspace("databases/app");
+    project.copy_from_workspace("databases/tool_registry");
+    project.copy_from_workspace("crates/retort-cli/Cargo.toml");
+    project.retort(&["init", "billing"]).check(
+        0,
+        "\
+Creating directory databases/billing/versions ... done
+Generating databases/billing/Cargo.toml ... done
+Generating databases/billing/build.rs ... done
+Generating databases/billing/src/lib.rs ... done
+Adding [databases.billing] to config/retort.toml ... done
+Adding billing-migrations to the dependencies of crates/retort-cli/Cargo.toml ... done
+",
+        "",
+    );
+    let manifest = project.read("crates/retort-cli/Cargo.toml");
+    assert!(
+        manifest.contains(
+            "tool-registry-migrations = { path = \"../../databases/tool_registry\" }\nbilling-migrations = { path = \"../../databases/billing\" }\n"
+        ),
+        "{manifest}"
+    );
+    project
+        .retort(&["revision", "--db", "billing", "-m", "first", "--rev-id", "bill1"])
+        .success();
+    project.retort(&["upgrade"]).success();
+    assert_eq!(project.version_rows("billing"), ["bill1"]);
+    assert_eq!(project.version_rows("app"), ["6f3b7c4d5a81"]);
+}

@@ -98,11 +98,7 @@ fn parses_the_example_of_the_design() {
 #[test]
 fn header_lines_record_the_line_of_every_key_present() {
     let migration = parse_ok("\n-- revision: abc\n\n-- message: hello\n-- upgrade\nSELECT 1;\n");
-    let lines: Vec<(&str, usize)> = migration
-        .header_lines
-        .iter()
-        .map(|(key, line)| (key.as_str(), *line))
-        .collect();
+    let lines: Vec<(&str, usize)> = migration.header_lines.iter().collect();
     assert_eq!(lines, [("message", 4), ("revision", 2)]);
     assert_eq!(migration.line_of("message"), 4);
     assert_eq!(migration.line_of("down_revision"), 1);

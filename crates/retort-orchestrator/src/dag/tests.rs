@@ -18,7 +18,7 @@ struct TestDatabase {
 /// A linear database from `(revision, depends_on)` pairs, planned from `rows` with `command`
 /// (`upgrade heads` or `downgrade base`).
 fn database(name: &'static str, revisions: &[(&str, &str)], rows: &[&str], direction: Direction) -> TestDatabase {
-    let files = revisions
+    let files: Vec<SourceFile> = revisions
         .iter()
         .enumerate()
         .map(|(position, (revision, depends_on))| {

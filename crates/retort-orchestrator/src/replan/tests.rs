@@ -13,7 +13,7 @@ use crate::request::{Command, DatabaseTarget};
 
 /// A linear database r1 <- r2 <- r3.
 fn linear_target() -> DatabaseTarget {
-    let files = ["r1", "r2", "r3"]
+    let files: Vec<SourceFile> = ["r1", "r2", "r3"]
         .iter()
         .enumerate()
         .map(|(position, revision)| {

@@ -105,7 +105,7 @@ impl TestDatabases {
 }
 
 pub fn migration_set(files: &[(String, String)]) -> Arc<MigrationSet> {
-    let sources = files
+    let sources: Vec<SourceFile> = files
         .iter()
         .map(|(path, text)| SourceFile { path: path.clone(), bytes: text.as_bytes().to_vec() })
         .collect();

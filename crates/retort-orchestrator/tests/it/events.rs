@@ -25,6 +25,7 @@ fn database_of(event: &Event) -> Option<&str> {
         Event::WaitingForLock { database, .. }
         | Event::DatabasePlanned { database, .. }
         | Event::StepWaiting { database, .. }
+        | Event::StepWarning { database, .. }
         | Event::StepStarted { database, .. }
         | Event::StepFinished { database, .. }
         | Event::StepFailed { database, .. }

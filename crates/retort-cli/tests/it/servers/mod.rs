@@ -13,9 +13,11 @@
 mod concurrency;
 mod connect;
 mod failure;
+mod fixture;
 mod flow;
 mod kill;
 mod options;
+mod rollback;
 mod secrets;
 
 use std::fs;
