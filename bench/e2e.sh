@@ -9,8 +9,11 @@
 #
 # Servers: PostgreSQL at $BENCH_PG (default 127.0.0.1:5432, user postgres, trust) and MariaDB at
 # $BENCH_MY (default 127.0.0.1:3306, root, no password). Durability is switched off for the
-# overhead figures (PostgreSQL fsync=off, MariaDB innodb_flush_log_at_trx_commit=0, SQLite files
-# on tmpfs) and restored afterwards; the durable figures are taken with it on.
+# overhead figures (PostgreSQL fsync=off, MariaDB innodb_flush_log_at_trx_commit=0; SQLite files
+# on tmpfs, and `PRAGMA synchronous = OFF` for retort, through its URL's `?synchronous=off`, and
+# for the sqlite3 floor, through `-cmd`; sqlx-cli and refinery have no such setting and keep
+# SQLite's default, whose fsyncs cost next to nothing on tmpfs) and restored afterwards; the
+# durable figures are taken with it on.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -108,11 +111,14 @@ url() {
     mysql) echo "mysql://root@$MY_HOST:$MY_PORT/$DB" ;;
   esac
 }
-# retort_config WORKLOAD BACKEND DIR: writes the config and prints its path.
+# retort_config WORKLOAD BACKEND DIR [durable]: writes the config and prints its path. Without
+# `durable`, a SQLite database is opened with `synchronous = OFF`.
 retort_config() {
-  local path=$1/retort/config/$2.toml
+  local path=$1/retort/config/$2.toml database_url
+  database_url=$(url "$2" "$3")
+  if [[ $2 == sqlite && ${4:-} != durable ]]; then database_url="$database_url?synchronous=off"; fi
   mkdir -p "$1/retort/config"
-  printf '[databases.bench]\nurl = "%s"\n' "$(url "$2" "$3")" > "$path"
+  printf '[databases.bench]\nurl = "%s"\n' "$database_url" > "$path"
   echo "$path"
 }
 # The commands, as strings for hyperfine.
@@ -123,9 +129,11 @@ reset_cmd() { # BACKEND DIR
     mysql) echo "mariadb -h $MY_HOST -P $MY_PORT -uroot -e 'DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB'" ;;
   esac
 }
-floor_cmd() { # BACKEND DIR WORKLOAD up|down
+floor_cmd() { # BACKEND DIR WORKLOAD up|down [durable]
   case $1 in
-    sqlite) echo "sqlite3 $2/$DB.db < $3/floor/sqlite.$4.sql" ;;
+    sqlite)
+      if [[ ${5:-} == durable ]]; then echo "sqlite3 $2/$DB.db < $3/floor/sqlite.$4.sql"
+      else echo "sqlite3 -cmd 'PRAGMA synchronous = OFF' $2/$DB.db < $3/floor/sqlite.$4.sql"; fi ;;
     postgres) echo "psql -h $PG_HOST -p $PG_PORT -U postgres -X -q -v ON_ERROR_STOP=1 -d $DB -f $3/floor/postgres.$4.sql" ;;
     mysql) echo "mariadb -h $MY_HOST -P $MY_PORT -uroot $DB < $3/floor/mysql.$4.sql" ;;
   esac
@@ -134,13 +142,13 @@ floor_cmd() { # BACKEND DIR WORKLOAD up|down
 # upgrade_vs_peers MODE BACKEND N DIR: floor, retort, sqlx and refinery on the same work.
 upgrade_vs_peers() {
   local mode=$1 backend=$2 n=$3 dir=$4 work=$WORK/n$3 config reset database_url
-  config=$(retort_config "$work" "$backend" "$dir")
+  config=$(retort_config "$work" "$backend" "$dir" "$mode")
   reset=$(reset_cmd "$backend" "$dir")
   database_url=$(url "$backend" "$dir")
   log "upgrade $mode $backend N=$n"
   hyperfine --style basic --runs "$(runs "$n" "$backend")" --prepare "$reset" \
     --export-json "$OUT/upgrade-$mode-$backend-$n.json" \
-    -n floor "$(floor_cmd "$backend" "$dir" "$work" up)" \
+    -n floor "$(floor_cmd "$backend" "$dir" "$work" up "$mode")" \
     -n retort "$RETORT --config $config -q upgrade" \
     -n sqlx "$TOOLS/sqlx migrate run --no-dotenv --source $work/sqlx -D $database_url" \
     -n refinery "DATABASE_URL=$database_url $TOOLS/refinery migrate -e DATABASE_URL -p $work/refinery" \

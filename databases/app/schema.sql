@@ -5,7 +5,8 @@
 CREATE TABLE users (
     id INTEGER PRIMARY KEY,
     email VARCHAR(255) NOT NULL UNIQUE,
-    last_login VARCHAR(32)
+    last_login VARCHAR(32),
+    display_name VARCHAR(255)
 );
 
 CREATE TABLE projects (

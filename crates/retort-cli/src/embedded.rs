@@ -1,5 +1,6 @@
 //! What the binary carries, so that a release image needs no source tree: every database
-//! crate's migrations (`databases/<db>`, each embedding its `versions/` at compile time), the
+//! crate's migrations (`databases/<db>`, each embedding its `versions/` at compile time, and
+//! its Rust migrations), the
 //! workspace's `config/retort.toml` with its overlays, and its `retort.lock`.
 //!
 //! `build.rs` generates the registry ([`BUNDLE`]) from this crate's dependencies: each one whose
@@ -13,6 +14,7 @@
 mod compare;
 
 use retort_core::SourceFile;
+use retort_migration::RustMigrations;
 
 pub use self::compare::{Difference, differences};
 use crate::settings::BuiltInConfig;
@@ -45,6 +47,8 @@ pub struct EmbeddedDatabase {
     pub versions_path: &'static str,
     /// Every file of `versions/`, in file-name order: (file name, bytes).
     pub versions: &'static [(&'static str, &'static [u8])],
+    /// Its Rust migrations, by the name their marker gives.
+    pub rust: RustMigrations,
 }
 
 include!(concat!(env!("OUT_DIR"), "/embedded.rs"));

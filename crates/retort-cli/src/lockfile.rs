@@ -8,8 +8,8 @@
 //! version = 1
 //!
 //! [databases.app]
-//! heads = ["6f3b7c4d5a81"]
-//! revisions = 6
+//! heads = ["9b3d5f7a2c48"]
+//! revisions = 8
 //! graph = "sha256:…"
 //! ```
 
@@ -50,7 +50,9 @@ pub struct LockedDatabase {
 pub enum LockError {
     #[error("{path} is not a valid lock file: {message}; write it again with 'retort lock'")]
     Invalid { path: String, message: String },
-    #[error("{path} has layout version {found}; this retort reads version {LOCK_VERSION}: write it again with 'retort lock'")]
+    #[error(
+        "{path} has layout version {found}; this retort reads version {LOCK_VERSION}: write it again with 'retort lock'"
+    )]
     UnknownVersion { path: String, found: u32 },
     #[error("there is no {path}; write it with 'retort lock' and commit it")]
     Missing { path: String },
@@ -93,7 +95,10 @@ impl fmt::Display for LockDifference {
                 write!(f, "database '{database}' is not in the lock")
             }
             LockDifference::NotConfigured { database } => {
-                write!(f, "the lock has database '{database}', which is not configured")
+                write!(
+                    f,
+                    "the lock has database '{database}', which is not configured"
+                )
             }
             LockDifference::Heads {
                 database,

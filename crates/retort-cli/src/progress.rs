@@ -53,6 +53,8 @@ pub enum Status {
         direction: String,
         revision: String,
         message: String,
+        /// What a Rust migration last reported: done, and the total when it knows it.
+        progress: Option<(u64, Option<u64>)>,
     },
     Failed {
         revision: String,
@@ -78,12 +80,20 @@ impl DatabaseProgress {
                 direction,
                 revision,
                 message,
-            } if message.is_empty() => format!("{direction} {revision}"),
-            Status::Running {
-                direction,
-                revision,
-                message,
-            } => format!("{direction} {revision} {message}"),
+                progress,
+            } => {
+                let mut text = format!("{direction} {revision}");
+                if !message.is_empty() {
+                    text.push(' ');
+                    text.push_str(message);
+                }
+                match progress {
+                    Some((done, Some(total))) => text.push_str(&format!(" ({done}/{total})")),
+                    Some((done, None)) => text.push_str(&format!(" ({done})")),
+                    None => {}
+                }
+                text
+            }
             Status::Failed { revision } => format!("failed at {revision}"),
             Status::Finished { now, outcome } => match outcome {
                 DatabaseOutcome::Completed if self.total == 0 => {
@@ -196,7 +206,21 @@ impl ProgressBars {
                     direction: direction.clone(),
                     revision: revision.clone(),
                     message: message.clone(),
+                    progress: None,
                 };
+            }),
+            Event::StepProgress {
+                database,
+                done,
+                total,
+                ..
+            } => self.change(database, |progress| {
+                if let Status::Running {
+                    progress: reported, ..
+                } = &mut progress.status
+                {
+                    *reported = Some((*done, *total));
+                }
             }),
             Event::StepFinished {
                 database, index, ..

@@ -58,7 +58,10 @@ pub enum ProjectError {
         "'{command}' changes the project's files, but no config/retort.toml was found in {} or any parent directory (this retort is running on its built-in migrations); run it in the project",
         start.display()
     )]
-    NoSourceTree { command: &'static str, start: PathBuf },
+    NoSourceTree {
+        command: &'static str,
+        start: PathBuf,
+    },
 }
 
 impl Project {
@@ -71,7 +74,10 @@ impl Project {
         variable: &dyn Fn(&str) -> Option<String>,
         bundle: &'static Bundle,
     ) -> Result<Project, ConfigError> {
-        let settings = match (settings::find_config(current_dir, explicit_config), &bundle.config) {
+        let settings = match (
+            settings::find_config(current_dir, explicit_config),
+            &bundle.config,
+        ) {
             (Ok(location), _) => settings::load(&location, env_name, variable)?,
             (Err(_), Some(built_in)) => {
                 settings::load_built_in(current_dir, built_in, env_name, variable)?
@@ -149,7 +155,10 @@ impl Project {
     /// is meant to be built from it) and holds that same crate: a crate directory (the parent
     /// of `versions/`) whose package has the built-in crate's name. A project that only uses
     /// retort, with a database named alike, is not compared.
-    fn built_in_counterpart(&self, database: &DatabaseSettings) -> Option<&'static EmbeddedDatabase> {
+    fn built_in_counterpart(
+        &self,
+        database: &DatabaseSettings,
+    ) -> Option<&'static EmbeddedDatabase> {
         if self.is_built_in() || !self.root().join(embedded::CLI_MANIFEST).is_file() {
             return None;
         }

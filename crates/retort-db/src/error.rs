@@ -151,6 +151,22 @@ pub enum BackendError {
         source: Box<SqlError>,
     },
 
+    /// A Rust migration returned an error. `rolled_back`: it ran in a transaction, which was
+    /// rolled back; otherwise (`transaction: false`) what it committed before failing stays.
+    #[error(
+        "{} of {revision} (Rust migration {name}) failed{}",
+        describe_direction(*direction),
+        if *rolled_back { "; its changes were rolled back" } else { "; what it committed before failing stays applied, so run it again once fixed" }
+    )]
+    RustMigrationFailed {
+        revision: String,
+        name: String,
+        direction: Direction,
+        rolled_back: bool,
+        #[source]
+        source: retort_migration::MigrationError,
+    },
+
     /// A MySQL migration that failed part-way was changed in a statement that already ran, so
     /// rerunning it can neither skip that statement nor repeat it safely.
     #[error(
@@ -209,7 +225,10 @@ impl BackendError {
     /// Whether a migration's own SQL failed (exit code 1), as opposed to a problem reaching or
     /// preparing the database (exit code 2).
     pub fn is_migration_failure(&self) -> bool {
-        matches!(self, BackendError::MigrationFailed { .. })
+        matches!(
+            self,
+            BackendError::MigrationFailed { .. } | BackendError::RustMigrationFailed { .. }
+        )
     }
 }
 

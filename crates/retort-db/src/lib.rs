@@ -15,6 +15,7 @@ mod mysql;
 mod non_atomic;
 mod offline;
 mod postgres;
+mod rust_migration;
 mod server;
 mod sql_text;
 mod sqlite;
@@ -29,6 +30,7 @@ pub use error::{BackendError, FailureAftermath, SqlError};
 pub use introspect::{IntrospectError, IntrospectOptions, ScratchDatabase, introspect};
 pub use non_atomic::{NonAtomicWarning, non_atomic_warning};
 pub use offline::{OfflineStep, render_offline, render_offline_in_schema};
+pub use rust_migration::{RustStep, run_rust_migration};
 pub use url::DatabaseUrl;
 
 #[cfg(test)]

@@ -148,16 +148,19 @@ fn push_statement(script: &mut String, statement: &str) {
 }
 
 /// The migration's SQL without surrounding blank lines, its last statement terminated with `;`
-/// so that the version statement after it stays separate; `None` when there is nothing to run.
+/// so that the version statement after it stays separate; `None` when there is nothing at all.
 ///
 /// The last line that is neither blank nor a `--` comment gets the `;`; when it holds a trailing
-/// `--` comment the `;` goes on a line of its own after it.
+/// `--` comment the `;` goes on a line of its own after it. SQL that is only comments is kept
+/// as it is (it says something to the reader, as the place of a Rust migration does).
 fn terminated_sql(sql: &str) -> Option<String> {
     let lines: Vec<&str> = sql.trim().lines().map(str::trim_end).collect();
-    let last_content = lines.iter().rposition(|line| {
+    let Some(last_content) = lines.iter().rposition(|line| {
         let trimmed = line.trim_start();
         !trimmed.is_empty() && !trimmed.starts_with("--")
-    })?;
+    }) else {
+        return (!lines.is_empty()).then(|| lines.join("\n"));
+    };
     let mut output_lines: Vec<String> = lines.iter().map(|line| (*line).to_owned()).collect();
     let content_line = &mut output_lines[last_content];
     if !content_line.ends_with(';') {
@@ -462,7 +465,7 @@ COMMIT;
         let mysql = render_offline(Dialect::Mysql, "schema version", false, &steps);
         assert_eq!(
             mysql,
-            "-- Running upgrade  -> a1\n\nINSERT INTO `schema version` (version_num) VALUES ('a1');\n\n"
+            "-- Running upgrade  -> a1\n\n-- nothing to do\n\nINSERT INTO `schema version` (version_num) VALUES ('a1');\n\n"
         );
     }
 }

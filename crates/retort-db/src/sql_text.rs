@@ -4,7 +4,9 @@
 
 use retort_core::{Dialect, VersionChange};
 
+use crate::backend::HistoryRow;
 use crate::error::BackendError;
+use crate::history::HISTORY_COLUMNS;
 
 /// Longest table name accepted (PostgreSQL truncates identifiers at 63 bytes).
 const MAX_TABLE_NAME_BYTES: usize = 63;
@@ -167,7 +169,12 @@ pub(crate) fn distinct_rows(expected: &[String]) -> Option<Vec<&str>> {
 /// Put in the `WHERE` of a step's first version change, it makes the change the check that the
 /// rows are what the plan expected: the change then matches no row instead of one when they are
 /// not, and the check costs no round trip of its own.
-pub(crate) fn rows_guard(dialect: Dialect, quoted_table: &str, first_placeholder: usize, count: usize) -> String {
+pub(crate) fn rows_guard(
+    dialect: Dialect,
+    quoted_table: &str,
+    first_placeholder: usize,
+    count: usize,
+) -> String {
     if count == 0 {
         return format!("NOT EXISTS (SELECT 1 FROM {quoted_table})");
     }
@@ -227,6 +234,99 @@ pub(crate) fn guarded_version_change_sql<'a>(
         binds,
         doing,
     }
+}
+
+/// `value` as a string literal that reads the same whatever the session's settings, or `None`
+/// when it cannot be written so (the caller then binds it):
+///
+/// - SQLite: single quotes, embedded ones doubled (SQLite has no backslash escapes);
+/// - PostgreSQL: an `E'…'` literal, backslashes and quotes escaped, so that
+///   `standard_conforming_strings` (which a migration may change) does not matter;
+/// - MySQL: only plain text (letters, digits and `_ - . : + @ /` and spaces), since both
+///   `NO_BACKSLASH_ESCAPES` and the connection's character set change how a literal reads.
+///
+/// A NUL character is never written as a literal.
+pub(crate) fn text_literal(dialect: Dialect, value: &str) -> Option<String> {
+    if value.contains('\0') {
+        return None;
+    }
+    match dialect {
+        Dialect::Sqlite => Some(quote_literal(value)),
+        Dialect::Postgres => Some(format!(
+            "E'{}'",
+            value.replace('\\', "\\\\").replace('\'', "''")
+        )),
+        Dialect::Mysql => value
+            .chars()
+            .all(|character| character.is_ascii_alphanumeric() || "_-.:+@/ ".contains(character))
+            .then(|| format!("'{value}'")),
+    }
+}
+
+/// [`version_change_sql`] with its values written as literals (see [`text_literal`]), for a
+/// statement sent with others in one query; `None` when a value cannot be written so.
+pub(crate) fn version_change_text(
+    dialect: Dialect,
+    quoted_table: &str,
+    change: &VersionChange,
+) -> Option<String> {
+    let text = |value: &str| text_literal(dialect, value);
+    Some(match change {
+        VersionChange::Insert(revision) => {
+            format!(
+                "INSERT INTO {quoted_table} (version_num) VALUES ({})",
+                text(revision)?
+            )
+        }
+        VersionChange::Update { from, to } => format!(
+            "UPDATE {quoted_table} SET version_num = {} WHERE version_num = {}",
+            text(to)?,
+            text(from)?
+        ),
+        VersionChange::Delete(revision) => {
+            format!(
+                "DELETE FROM {quoted_table} WHERE version_num = {}",
+                text(revision)?
+            )
+        }
+    })
+}
+
+/// `INSERT INTO <history> (…) VALUES (…)` for `row`, its values written as literals; `None`
+/// when one of them cannot be (see [`text_literal`]). Sent with the statements around it in one
+/// query, it saves the round trip a statement with bound values takes on its own.
+pub(crate) fn history_insert_text(
+    dialect: Dialect,
+    quoted_history: &str,
+    row: &HistoryRow,
+) -> Option<String> {
+    let text = |value: &str| text_literal(dialect, value);
+    let optional_text = |value: &Option<String>| match value {
+        Some(value) => text_literal(dialect, value),
+        None => Some("NULL".to_owned()),
+    };
+    let optional_number =
+        |value: Option<i64>| value.map_or_else(|| "NULL".to_owned(), |number| number.to_string());
+    let values = [
+        text(&row.run_id)?,
+        text(&row.revision)?,
+        text(&row.direction)?,
+        optional_text(&row.checksum)?,
+        text(&row.started_at)?,
+        text(&row.finished_at)?,
+        row.duration_ms.to_string(),
+        text(&row.user_name)?,
+        text(&row.host)?,
+        text(&row.retort_version)?,
+        text(&row.outcome)?,
+        optional_number(row.statements_done),
+        optional_number(row.statements_total),
+        optional_text(&row.error)?,
+    ];
+    Some(format!(
+        "INSERT INTO {quoted_history} ({HISTORY_COLUMNS}) VALUES ({})",
+        values.join(", ")
+    ))
 }
 
 /// Refuses a step unless the version rows `found` are `expected`, compared as sets.
@@ -324,6 +424,42 @@ mod tests {
     #[test]
     fn literals_double_single_quotes() {
         assert_eq!(quote_literal("o'brien"), "'o''brien'");
+    }
+
+    #[test]
+    fn text_literals_read_the_same_whatever_the_session() {
+        assert_eq!(
+            text_literal(Dialect::Sqlite, "o'b\\r").as_deref(),
+            Some("'o''b\\r'")
+        );
+        assert_eq!(
+            text_literal(Dialect::Postgres, "o'b\\r").as_deref(),
+            Some("E'o''b\\\\r'")
+        );
+        assert_eq!(
+            text_literal(Dialect::Mysql, "2026-01-02T03:04:05.678Z").as_deref(),
+            Some("'2026-01-02T03:04:05.678Z'")
+        );
+        assert_eq!(text_literal(Dialect::Mysql, "o'brien"), None);
+        assert_eq!(text_literal(Dialect::Mysql, "a\\b"), None);
+        assert_eq!(text_literal(Dialect::Sqlite, "a\0b"), None);
+    }
+
+    #[test]
+    fn rows_guard_counts_the_expected_rows() {
+        assert_eq!(
+            rows_guard(Dialect::Sqlite, "v", 2, 0),
+            "NOT EXISTS (SELECT 1 FROM v)"
+        );
+        assert_eq!(
+            rows_guard(Dialect::Postgres, "v", 3, 2),
+            "(SELECT COUNT(*) FROM v) = 2 AND (SELECT COUNT(*) FROM v WHERE version_num IN ($3, $4)) = 2"
+        );
+        assert_eq!(
+            distinct_rows(&["b".to_owned(), "a".to_owned()]),
+            Some(vec!["a", "b"])
+        );
+        assert_eq!(distinct_rows(&["a".to_owned(), "a".to_owned()]), None);
     }
 
     #[test]

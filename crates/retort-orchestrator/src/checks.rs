@@ -118,7 +118,17 @@ pub(crate) fn step_sql<'set>(target: &'set DatabaseTarget, dialect: Dialect, ste
         });
     };
     match migration.sql(direction, dialect) {
-        Ok(sql) => Ok(Some(sql)),
+        Ok(sql) => match retort_migration::marker(sql) {
+            Some(name) if !target.rust_migrations.iter().any(|(registered, _)| *registered == name) => {
+                Err(RunError::UnknownRustMigration {
+                    database: target.name.clone(),
+                    revision: revision.clone(),
+                    path: migration.path.clone(),
+                    name: name.to_owned(),
+                })
+            }
+            _ => Ok(Some(sql)),
+        },
         Err(MissingSql::Irreversible) => Err(RunError::Irreversible {
             database: target.name.clone(),
             revision: revision.clone(),

@@ -41,6 +41,10 @@ pub enum RunError {
     )]
     MissingSection { database: String, revision: String, path: String, direction: Direction, dialect: Dialect },
     #[error(
+        "database '{database}': revision {revision} ({path}) is the Rust migration '{name}', which this retort does not carry; build retort with the database's crate, whose RUST_MIGRATIONS must list '{name}'"
+    )]
+    UnknownRustMigration { database: String, revision: String, path: String, name: String },
+    #[error(
         "database '{database}': revision {revision} ({path}) was edited after it was applied; restore it, or add a new migration"
     )]
     EditedMigration { database: String, revision: String, path: String },

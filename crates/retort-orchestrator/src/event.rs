@@ -10,7 +10,8 @@ use std::time::Duration;
 /// and reports `DatabasePlanned` (its plan as made under its lock) before any step runs. Steps
 /// of different databases then run at the same time, so their events interleave; the events of
 /// one database stay in order: for each step `StepWaiting` (when it waits for another
-/// database), `StepStarted`, then `StepFinished` or `StepFailed`. Each database that got as far
+/// database), `StepStarted`, `StepProgress` (a Rust migration reporting, any number of times),
+/// then `StepFinished` or `StepFailed`. Each database that got as far
 /// as its lock ends with `DatabaseFinished` (also when it failed or was stopped); databases
 /// that a fail-fast stop kept from locking report nothing, and the [`RunReport`] says why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -33,6 +34,9 @@ pub enum Event {
     /// `index` counts from 1 up to `steps`; `direction` is `upgrade`, `downgrade` or `stamp`;
     /// `revision` is the migration's id, or for a stamp the revisions it stamps (`base` for none).
     StepStarted { database: String, index: usize, steps: usize, revision: String, message: String, direction: String },
+    /// A Rust migration reported how far it has got: `done` out of `total` units of its
+    /// choosing (`total` is `None` while it does not know). Only Rust migrations report this.
+    StepProgress { database: String, index: usize, steps: usize, revision: String, done: u64, total: Option<u64> },
     /// The step is committed.
     StepFinished {
         database: String,

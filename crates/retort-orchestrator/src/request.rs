@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use retort_core::{Direction, MigrationSet};
 use retort_db::BackendOptions;
+use retort_migration::RustMigrations;
 
 /// The operation applied to every database of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +54,9 @@ pub struct DatabaseTarget {
     /// Databases this one runs after (config `after`), besides those its revisions depend on.
     pub after: Vec<String>,
     pub lock_timeout: Duration,
+    /// The Rust migrations of the database's crate, by the name their marker gives (`&[]` for
+    /// a database with none, or none built in).
+    pub rust_migrations: RustMigrations,
 }
 
 /// A whole run.

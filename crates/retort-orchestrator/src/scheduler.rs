@@ -28,7 +28,8 @@
 //!    run: all done, or its next step can never start (it waits for a failed step), or the run
 //!    is stopping. Its worker then unlocks, closes and ends;
 //! 3. waits for a worker's `StepDone` (reported as `StepFinished` or `StepFailed`; a failure
-//!    stops the run unless `--keep-going`) or for a worker to end (`DatabaseFinished`).
+//!    stops the run unless `--keep-going`), a Rust migration's progress (`StepProgress`), or
+//!    a worker to end (`DatabaseFinished`).
 //!
 //! The loop ends when no worker is left. Workers never touch `on_event`: events are reported
 //! in the order the loop sees them, from one place, as nextest's runner does. A worker that
@@ -50,7 +51,7 @@ use tokio::task::{Id, JoinSet};
 use crate::dag::{Schedule, StepGraph, StepId};
 use crate::event::{DatabaseOutcome, Event};
 use crate::locks::LockOutcome;
-use crate::worker::{RunShared, StepDone, Worker, WorkerEnd, step_direction_name, step_migration};
+use crate::worker::{RunShared, StepDone, Worker, WorkerEnd, WorkerReport, step_direction_name, step_migration};
 
 /// How the scheduler runs.
 #[derive(Debug, Clone, Copy)]
@@ -95,7 +96,7 @@ pub(crate) async fn run_schedule(
     on_event: &mut (dyn FnMut(&Event) + Send),
 ) -> Vec<Lane> {
     let mut schedule = Schedule::new(graph);
-    let (done_sender, mut done_receiver) = mpsc::unbounded_channel::<StepDone>();
+    let (done_sender, mut done_receiver) = mpsc::unbounded_channel::<WorkerReport>();
     let mut workers: JoinSet<WorkerEnd> = JoinSet::new();
     let mut worker_of_task: HashMap<Id, usize> = HashMap::new();
     let mut lanes = Vec::with_capacity(locked.len());
@@ -212,14 +213,28 @@ pub(crate) async fn run_schedule(
             break;
         }
         tokio::select! {
-            Some(done) = done_receiver.recv() => {
-                running = running.saturating_sub(1);
-                let failed = record_step(graph, &mut schedule, &mut lanes[done.database_idx], done, on_event);
-                if let Some(database_idx) = failed {
-                    first_failure.get_or_insert(database_idx);
-                    stopping |= !options.keep_going;
+            Some(report) = done_receiver.recv() => match report {
+                WorkerReport::Progress { database_idx, position, progress } => {
+                    let lane = &lanes[database_idx];
+                    let step_id: StepId = graph.steps_of(database_idx).start + position;
+                    on_event(&Event::StepProgress {
+                        database: lane.name.clone(),
+                        index: position + 1,
+                        steps: lane.plan.steps.len(),
+                        revision: graph.step_ref(step_id).revision,
+                        done: progress.done,
+                        total: progress.total,
+                    });
                 }
-            }
+                WorkerReport::Done(done) => {
+                    running = running.saturating_sub(1);
+                    let failed = record_step(graph, &mut schedule, &mut lanes[done.database_idx], done, on_event);
+                    if let Some(database_idx) = failed {
+                        first_failure.get_or_insert(database_idx);
+                        stopping |= !options.keep_going;
+                    }
+                }
+            },
             Some(joined) = workers.join_next_with_id() => {
                 let (database_idx, end) = match joined {
                     Ok((id, end)) => (worker_of_task.get(&id).copied(), Ok(end)),

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use retort_core::{Action, Plan, Step};
-use retort_db::{Backend, StepRun};
+use retort_db::{Backend, RustStep, StepRun};
+use retort_migration::Progress;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use crate::checks::step_sql;
@@ -32,6 +33,15 @@ pub(crate) struct StepDone {
     pub(crate) result: Result<(), String>,
 }
 
+/// What a worker tells the scheduler.
+#[derive(Debug)]
+pub(crate) enum WorkerReport {
+    /// A step ended.
+    Done(StepDone),
+    /// The Rust migration of the step at `position` reported its progress.
+    Progress { database_idx: usize, position: usize, progress: Progress },
+}
+
 /// How a worker ended.
 #[derive(Debug)]
 pub(crate) struct WorkerEnd {
@@ -53,13 +63,18 @@ pub(crate) struct Worker {
 impl Worker {
     /// Runs each step position received on `commands`, reporting it on `done`, until
     /// `commands` is closed; then unlocks and closes.
-    pub(crate) async fn run(self, mut commands: UnboundedReceiver<usize>, done: UnboundedSender<StepDone>) -> WorkerEnd {
+    pub(crate) async fn run(self, mut commands: UnboundedReceiver<usize>, done: UnboundedSender<WorkerReport>) -> WorkerEnd {
         let Worker { database_idx, target, mut backend, plan, shared } = self;
         let mut rows = plan.start_rows.clone();
         while let Some(position) = commands.recv().await {
             let Some(step) = plan.steps.get(position) else { continue };
             let started = Instant::now();
-            let result = run_step(backend.as_mut(), &target, &shared.run_id, step, &rows).await;
+            let progress_sender = done.clone();
+            let on_progress = move |progress: Progress| {
+                // A closed receiver means the run is being dropped: nothing to tell.
+                let _sent = progress_sender.send(WorkerReport::Progress { database_idx, position, progress });
+            };
+            let result = run_step(backend.as_mut(), &target, &shared.run_id, step, &rows, &on_progress).await;
             match &result {
                 Ok(()) => rows = step.rows_after.clone(),
                 Err(_) => {
@@ -72,7 +87,7 @@ impl Worker {
             let report = StepDone { database_idx, position, duration: started.elapsed(), result };
             // The scheduler only closes this worker's channel once it has every report it waits
             // for, so a closed receiver means the run is being dropped: nothing to tell.
-            let _sent = done.send(report);
+            let _sent = done.send(WorkerReport::Done(report));
         }
         let mut error = None;
         if let Err(unlock_error) = backend.unlock().await {
@@ -85,27 +100,48 @@ impl Worker {
     }
 }
 
-/// Runs one step: its SQL, version-row changes and history row, through the backend.
+/// Runs one step: its SQL, version-row changes and history row, through the backend. A Rust
+/// migration (a marker in place of its SQL) runs first on a connection of its own, reporting
+/// its progress to `on_progress`; the backend then records the step with no SQL of its own.
 async fn run_step(
     backend: &mut dyn Backend,
     target: &DatabaseTarget,
     run_id: &str,
     step: &Step,
     rows_before: &[String],
+    on_progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<(), String> {
-        let dialect = target.backend.url.dialect();
-        let sql = step_sql(target, dialect, step).map_err(|error| error_chain_text(&error))?;
-        let migration = step_migration(target, step);
-        let step_run = StepRun {
-            run_id,
-            step,
-            sql,
-            // A stamp runs no SQL; its version change is always one transaction.
-            transactional: step.revision().is_none() || migration.is_none_or(|migration| migration.transaction),
-            checksum: migration.map(|migration| migration.checksum.as_str()),
-            expected_rows: rows_before,
-        };
-        backend.run_step(step_run).await.map_err(|error| error_chain_text(&error))
+    let dialect = target.backend.url.dialect();
+    let sql = step_sql(target, dialect, step).map_err(|error| error_chain_text(&error))?;
+    let migration = step_migration(target, step);
+    let transactional =
+        // A stamp runs no SQL; its version change is always one transaction.
+        step.revision().is_none() || migration.is_none_or(|migration| migration.transaction);
+    let rust = sql.and_then(retort_migration::marker).and_then(|name| {
+        let (_, implementation) = target.rust_migrations.iter().find(|(registered, _)| *registered == name)?;
+        Some(RustStep {
+            revision: step.revision().unwrap_or_default(),
+            name,
+            migration: *implementation,
+            direction: step.direction(),
+            transactional,
+        })
+    });
+    if let Some(rust_step) = rust {
+        retort_db::run_rust_migration(&target.backend, rust_step, on_progress)
+            .await
+            .map_err(|error| error_chain_text(&error))?;
+    }
+    let step_run = StepRun {
+        run_id,
+        step,
+        // The Rust migration's own changes are committed; the backend records the step.
+        sql: if rust.is_some() { Some("") } else { sql },
+        transactional: rust.is_some() || transactional,
+        checksum: migration.map(|migration| migration.checksum.as_str()),
+        expected_rows: rows_before,
+    };
+    backend.run_step(step_run).await.map_err(|error| error_chain_text(&error))
 }
 
 /// The migration a step runs, or for a stamp the one it stamps (whose checksum is recorded).

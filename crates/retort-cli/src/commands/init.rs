@@ -32,9 +32,7 @@ pub enum InitError {
     AlreadyConfigured { name: String, config: String },
     #[error("{path} already exists")]
     AlreadyExists { path: String },
-    #[error(
-        "{path} has no [dependencies] table to add the new database crate to; add it by hand"
-    )]
+    #[error("{path} has no [dependencies] table to add the new database crate to; add it by hand")]
     NoDependencies { path: String },
     #[error("cannot write {path}")]
     Write {
@@ -158,7 +156,9 @@ fn add_to_cli_dependencies(
 /// lines and comments that lead into the next table); `None` without such a table.
 fn insert_dependency(text: &str, line: &str) -> Option<String> {
     let lines: Vec<&str> = text.lines().collect();
-    let start = lines.iter().position(|line| line.trim() == "[dependencies]")?;
+    let start = lines
+        .iter()
+        .position(|line| line.trim() == "[dependencies]")?;
     let next_table = lines
         .iter()
         .enumerate()

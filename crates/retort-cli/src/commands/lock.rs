@@ -57,7 +57,12 @@ pub fn differences(
     })?;
     let selected: BTreeMap<String, Arc<MigrationSet>> = sets
         .iter()
-        .filter(|(name, _)| context.databases.iter().any(|database| database.name == **name))
+        .filter(|(name, _)| {
+            context
+                .databases
+                .iter()
+                .any(|database| database.name == **name)
+        })
         .map(|(name, set)| (name.clone(), set.clone()))
         .collect();
     Ok(lock.differences(&Lockfile::of(&selected), every_database(context)))

@@ -3,7 +3,9 @@
 //! comes from a `START:END` range, as in Alembic; the dialect comes from each database's URL.
 
 use anyhow::Context as _;
-use retort_core::{Action, Dialect, Direction, Migration, MigrationSet, MissingSql, Plan, RevisionError};
+use retort_core::{
+    Action, Dialect, Direction, Migration, MigrationSet, MissingSql, Plan, RevisionError,
+};
 use retort_db::{BackendError, OfflineStep, render_offline_in_schema};
 
 use crate::commands::context::Context;
@@ -99,10 +101,14 @@ pub fn print_scripts(
             .context(format!("database '{}'", database.name)));
         }
         let plan = plan_for(&set).with_context(|| format!("database '{}'", database.name))?;
-        scripts.push((
-            database.name.clone(),
-            render_plan(database, &set, &plan, dialect)?,
-        ));
+        let (script, rust_steps) = render_plan(database, &set, &plan, dialect)?;
+        for (revision, name) in rust_steps {
+            context.printer.warning(format!(
+                "database '{}': revision {revision} is the Rust migration '{name}', which cannot be rendered as SQL; the script marks where it belongs, and 'retort upgrade' runs it",
+                database.name
+            ));
+        }
+        scripts.push((database.name.clone(), script));
     }
     let several = scripts.len() > 1;
     for (name, script) in scripts {
@@ -115,45 +121,61 @@ pub fn print_scripts(
 }
 
 /// The script of one plan: each step with its SQL for `dialect`, and on PostgreSQL the
-/// database's `schema` created and set first, as connecting would.
+/// database's `schema` created and set first, as connecting would. A Rust migration cannot be
+/// rendered: its place in the script says so, and its revision and name are returned.
 fn render_plan(
     database: &DatabaseSettings,
     set: &MigrationSet,
     plan: &Plan,
     dialect: Dialect,
-) -> Result<String, OfflineError> {
-    let mut steps = Vec::with_capacity(plan.steps.len());
+) -> Result<(String, Vec<(String, String)>), OfflineError> {
+    let mut texts: Vec<(Option<String>, bool)> = Vec::with_capacity(plan.steps.len());
+    let mut rust_steps = Vec::new();
     for step in &plan.steps {
-        let (sql, transactional) = match &step.action {
-            Action::Upgrade(revision) => {
-                let migration = migration(database, set, revision)?;
-                (
-                    Some(section_sql(database, migration, Direction::Up, dialect)?),
-                    migration.transaction,
-                )
+        let (revision, direction) = match &step.action {
+            Action::Upgrade(revision) => (revision, Direction::Up),
+            Action::Downgrade(revision) => (revision, Direction::Down),
+            Action::Stamp(_) => {
+                texts.push((None, true));
+                continue;
             }
-            Action::Downgrade(revision) => {
-                let migration = migration(database, set, revision)?;
-                (
-                    Some(section_sql(database, migration, Direction::Down, dialect)?),
-                    migration.transaction,
-                )
-            }
-            Action::Stamp(_) => (None, true),
         };
-        steps.push(OfflineStep {
-            step,
-            sql,
-            transactional,
-        });
+        let migration = migration(database, set, revision)?;
+        let sql = section_sql(database, migration, direction, dialect)?;
+        let text = match retort_migration::marker(sql) {
+            Some(name) => {
+                rust_steps.push((revision.clone(), name.to_owned()));
+                format!(
+                    "-- Revision {revision} is the Rust migration '{name}': it cannot be rendered as SQL.\n\
+                     -- Run it here with 'retort {} {revision}' (it must run after the statements above and before those below).",
+                    match direction {
+                        Direction::Up => "upgrade",
+                        Direction::Down => "downgrade",
+                    }
+                )
+            }
+            None => sql.to_owned(),
+        };
+        texts.push((Some(text), migration.transaction));
     }
-    Ok(render_offline_in_schema(
+    let steps: Vec<OfflineStep<'_>> = plan
+        .steps
+        .iter()
+        .zip(&texts)
+        .map(|(step, (sql, transactional))| OfflineStep {
+            step,
+            sql: sql.as_deref(),
+            transactional: *transactional,
+        })
+        .collect();
+    let script = render_offline_in_schema(
         dialect,
         database.schema.as_deref(),
         &database.version_table,
         plan.start_rows.is_empty(),
         &steps,
-    ))
+    );
+    Ok((script, rust_steps))
 }
 
 fn migration<'a>(
@@ -179,20 +201,22 @@ fn section_sql<'a>(
         Direction::Up => "upgrade",
         Direction::Down => "downgrade",
     };
-    migration.sql(direction, dialect).map_err(|missing| match missing {
-        MissingSql::Irreversible => OfflineError::Irreversible {
-            database: database.name.clone(),
-            revision: migration.revision.id.clone(),
-            path: migration.path.clone(),
-        },
-        MissingSql::NoSectionForDialect => OfflineError::MissingSection {
-            database: database.name.clone(),
-            revision: migration.revision.id.clone(),
-            path: migration.path.clone(),
-            section,
-            dialect,
-        },
-    })
+    migration
+        .sql(direction, dialect)
+        .map_err(|missing| match missing {
+            MissingSql::Irreversible => OfflineError::Irreversible {
+                database: database.name.clone(),
+                revision: migration.revision.id.clone(),
+                path: migration.path.clone(),
+            },
+            MissingSql::NoSectionForDialect => OfflineError::MissingSection {
+                database: database.name.clone(),
+                revision: migration.revision.id.clone(),
+                path: migration.path.clone(),
+                section,
+                dialect,
+            },
+        })
 }
 
 #[cfg(test)]

@@ -109,6 +109,13 @@ pub fn run_request(
                 migrations: migrations.clone(),
                 after: settings.after.clone(),
                 lock_timeout: settings.lock_timeout,
+                // A marker names a Rust migration of the crate the binary carries for the
+                // database of that name.
+                rust_migrations: context
+                    .project
+                    .bundle
+                    .database(name)
+                    .map_or(&[], |built_in| built_in.rust),
             })
         };
         if is_selected(name) {

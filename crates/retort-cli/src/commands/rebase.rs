@@ -30,10 +30,7 @@ pub enum RebaseError {
     #[error(
         "cannot rebase database '{database}': {refusal}; merge its heads instead: retort merge --db {database} heads -m \"merge heads\""
     )]
-    Refused {
-        database: String,
-        refusal: Refusal,
-    },
+    Refused { database: String, refusal: Refusal },
 }
 
 /// What stops a rebase.
@@ -201,7 +198,12 @@ fn plan_moves(
     let seen_in: Vec<usize> = branches
         .iter()
         .enumerate()
-        .filter(|(_, branch)| branch.revisions.iter().any(|revision| seen.contains_key(revision)))
+        .filter(|(_, branch)| {
+            branch
+                .revisions
+                .iter()
+                .any(|revision| seen.contains_key(revision))
+        })
         .map(|(index, _)| index)
         .collect();
     if seen_in.len() > 1 {
@@ -229,7 +231,10 @@ fn plan_moves(
         Some(&index) => heads[index].clone(),
         None => branches[0].head.clone(),
     };
-    let stay_index = branches.iter().position(|branch| branch.head == stays).unwrap_or(0);
+    let stay_index = branches
+        .iter()
+        .position(|branch| branch.head == stays)
+        .unwrap_or(0);
     let line = branches.remove(stay_index);
     let mut line_revisions = ancestors(set, &line.head);
     let mut tip = line.head.clone();
@@ -269,7 +274,11 @@ struct Branch {
 
 /// Walks down from `head` through `only_here`, which must be a line ending on a revision
 /// outside it.
-fn branch_line(set: &MigrationSet, head: &str, only_here: &BTreeSet<String>) -> Result<Branch, Refusal> {
+fn branch_line(
+    set: &MigrationSet,
+    head: &str,
+    only_here: &BTreeSet<String>,
+) -> Result<Branch, Refusal> {
     let mut revisions = Vec::new();
     let mut current = head.to_owned();
     loop {
@@ -324,15 +333,23 @@ fn ancestors(set: &MigrationSet, head: &str) -> BTreeSet<String> {
 }
 
 /// The new text of each moved revision's file, its `down_revision` line rewritten.
-fn rewrite(context: &Context<'_>, set: &MigrationSet, moves: &[Move]) -> anyhow::Result<Vec<(String, String)>> {
+fn rewrite(
+    context: &Context<'_>,
+    set: &MigrationSet,
+    moves: &[Move],
+) -> anyhow::Result<Vec<(String, String)>> {
     let mut rewritten = Vec::new();
     for step in moves {
         let Some(migration) = set.migration(&step.revision) else {
             continue;
         };
         let path = context.project.root().join(&migration.path);
-        let text = fs::read_to_string(&path).with_context(|| format!("cannot read {}", migration.path))?;
-        rewritten.push((migration.path.clone(), with_down_revision(&text, migration, &step.new_parent)));
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("cannot read {}", migration.path))?;
+        rewritten.push((
+            migration.path.clone(),
+            with_down_revision(&text, migration, &step.new_parent),
+        ));
     }
     Ok(rewritten)
 }
@@ -358,4 +375,3 @@ fn with_down_revision(text: &str, migration: &Migration, parent: &str) -> String
 
 #[cfg(test)]
 mod tests;
-

@@ -21,13 +21,22 @@ impl fmt::Display for Difference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Difference::Edited { revision, path } => {
-                write!(f, "revision {revision} ({path}) differs from the copy built in")
+                write!(
+                    f,
+                    "revision {revision} ({path}) differs from the copy built in"
+                )
             }
             Difference::OnDiskOnly { revision, path } => {
-                write!(f, "revision {revision} ({path}) is on disk but not built in")
+                write!(
+                    f,
+                    "revision {revision} ({path}) is on disk but not built in"
+                )
             }
             Difference::BuiltInOnly { revision, path } => {
-                write!(f, "revision {revision} ({path}) is built in but not on disk")
+                write!(
+                    f,
+                    "revision {revision} ({path}) is built in but not on disk"
+                )
             }
         }
     }
@@ -86,7 +95,10 @@ mod tests {
 
     #[test]
     fn the_same_files_do_not_differ() {
-        let files = vec![file("a.sql", "a1", "", "SELECT 1;"), file("b.sql", "b1", "a1", "SELECT 1;")];
+        let files = vec![
+            file("a.sql", "a1", "", "SELECT 1;"),
+            file("b.sql", "b1", "a1", "SELECT 1;"),
+        ];
         assert_eq!(differences(&set(files.clone()), &set(files)), []);
     }
 
@@ -100,7 +112,10 @@ mod tests {
             file("a.sql", "a1", "", "SELECT 'edited';"),
             file("c.sql", "c1", "a1", "SELECT 1;"),
         ]);
-        let found: Vec<String> = differences(&disk, &built_in).iter().map(ToString::to_string).collect();
+        let found: Vec<String> = differences(&disk, &built_in)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(
             found,
             [

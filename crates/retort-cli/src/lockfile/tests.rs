@@ -39,7 +39,9 @@ fn the_lock_reads_back_what_it_writes() {
     ]);
     let text = lock.render();
     assert!(
-        text.contains("\n[databases.app]\nheads = [\"b2\", \"c3\"]\nrevisions = 3\ngraph = \"sha256:"),
+        text.contains(
+            "\n[databases.app]\nheads = [\"b2\", \"c3\"]\nrevisions = 3\ngraph = \"sha256:"
+        ),
         "{text}"
     );
     assert_eq!(Lockfile::parse("retort.lock", &text).expect("parses"), lock);
@@ -88,7 +90,9 @@ fn bad_lock_files_say_how_to_fix_them() {
     let error = Lockfile::parse("retort.lock", "version = 1\n[databases.app]\nheads = 1\n")
         .expect_err("invalid");
     assert!(
-        error.to_string().starts_with("retort.lock is not a valid lock file: "),
+        error
+            .to_string()
+            .starts_with("retort.lock is not a valid lock file: "),
         "{error}"
     );
 }
@@ -101,7 +105,8 @@ fn the_committed_lock_is_up_to_date() {
         .databases
         .iter()
         .map(|database| {
-            let set = MigrationSet::load(database.source_files()).expect("the example migrations load");
+            let set =
+                MigrationSet::load(database.source_files()).expect("the example migrations load");
             (database.name.to_owned(), Arc::new(set))
         })
         .collect();

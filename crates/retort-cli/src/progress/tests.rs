@@ -190,3 +190,39 @@ tool_registry [========================]   0/0     0s nothing to do, at a7d9"
         terminal.contents()
     );
 }
+
+#[test]
+fn a_rust_migration_shows_how_far_it_has_got() {
+    let (mut bars, terminal) = bars();
+    let progress = |done: u64, total: Option<u64>| Event::StepProgress {
+        database: "app".to_owned(),
+        index: 1,
+        steps: 1,
+        revision: "9b3d5f7a2c48".to_owned(),
+        done,
+        total,
+    };
+    for event in [
+        run_started(),
+        planned("app", 1),
+        planned("tool_registry", 0),
+        started("app", 1, 1, "9b3d5f7a2c48", "backfill"),
+        progress(500, Some(1600)),
+    ] {
+        bars.update(&event);
+    }
+    assert_eq!(
+        terminal.contents(),
+        "\
+app           [                        ]   0/1     0s upgrade 9b3d5f7a2c48 backfill (500/1600)
+tool_registry [========================]   0/0     0s nothing to do, at base"
+    );
+    bars.update(&progress(7, None));
+    assert!(
+        terminal.contents().starts_with(
+            "app           [                        ]   0/1     0s upgrade 9b3d5f7a2c48 backfill (7)\n"
+        ),
+        "{}",
+        terminal.contents()
+    );
+}

@@ -109,6 +109,16 @@ impl PlainEvents {
                     "{database}: {description} ... failed"
                 )))
             }
+            Event::StepProgress {
+                database,
+                revision,
+                done,
+                total,
+                ..
+            } => Some(EventLine::Detail(match total {
+                Some(total) => format!("{database}: {revision} {done}/{total}"),
+                None => format!("{database}: {revision} {done}"),
+            })),
             Event::StepWaiting {
                 database,
                 revision,

@@ -48,7 +48,10 @@ pub enum ConfigError {
         "no built-in config/retort.{name}.toml for environment '{name}' (from --env or RETORT_ENV); built-in overlays: {}",
         if available.is_empty() { "none".to_owned() } else { available.join(", ") }
     )]
-    NoBuiltInOverlay { name: String, available: Vec<String> },
+    NoBuiltInOverlay {
+        name: String,
+        available: Vec<String>,
+    },
     #[error(
         "invalid environment name '{name}' (from --env or RETORT_ENV); expected letters, digits, '_' and '-'"
     )]

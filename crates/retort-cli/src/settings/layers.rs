@@ -5,9 +5,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use figment::providers::{Format, Toml};
 use figment::value::{Dict, Map};
 use figment::{Metadata, Profile, Source};
-use figment::providers::{Format, Toml};
 
 use crate::paths::display_path;
 use crate::settings::ENV_PREFIX;
@@ -75,7 +75,11 @@ impl figment::Provider for Layer {
 impl Layers {
     /// Every layer, as one origin.
     pub(crate) fn origin(&self) -> Origin {
-        let shown: Vec<String> = self.layers.iter().map(|layer| layer.shown.clone()).collect();
+        let shown: Vec<String> = self
+            .layers
+            .iter()
+            .map(|layer| layer.shown.clone())
+            .collect();
         match <[String; 1]>::try_from(shown) {
             Ok([single]) => Origin::File {
                 path: single,

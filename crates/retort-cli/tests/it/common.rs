@@ -144,7 +144,12 @@ impl TestProject {
 
     /// Runs `retort args...` in `directory` with extra environment variables.
     pub fn retort_with(&self, directory: &Path, args: &[&str], variables: &[(&str, &str)]) -> Run {
-        self.run_program(Path::new(env!("CARGO_BIN_EXE_retort")), directory, args, variables)
+        self.run_program(
+            Path::new(env!("CARGO_BIN_EXE_retort")),
+            directory,
+            args,
+            variables,
+        )
     }
 
     /// Runs `program args...` (a copy of the binary) in `directory` with extra environment

@@ -12,7 +12,7 @@ fn no_config_runs_on_the_built_in_one() {
     let project = TestProject::empty();
     project.retort(&["heads"]).check(
         0,
-        "== app ==\n6f3b7c4d5a81 (billing) (head)\n== tool_registry ==\na7d9e1f3b542 (head)\n",
+        "== app ==\n9b3d5f7a2c48 (billing) (head)\n== tool_registry ==\na7d9e1f3b542 (head)\n",
         "",
     );
     project

@@ -115,9 +115,11 @@ Adding billing-migrations to the dependencies of crates/retort-cli/Cargo.toml ..
         "{manifest}"
     );
     project
-        .retort(&["revision", "--db", "billing", "-m", "first", "--rev-id", "bill1"])
+        .retort(&[
+            "revision", "--db", "billing", "-m", "first", "--rev-id", "bill1",
+        ])
         .success();
     project.retort(&["upgrade"]).success();
     assert_eq!(project.version_rows("billing"), ["bill1"]);
-    assert_eq!(project.version_rows("app"), ["6f3b7c4d5a81"]);
+    assert_eq!(project.version_rows("app"), ["9b3d5f7a2c48"]);
 }

@@ -20,13 +20,21 @@ fn linear(revision: &'static str, down_revision: &'static str) -> Migration<'sta
 fn a_migration_added_without_relocking_fails_check_and_refuses_upgrade() {
     let project = example_project();
     project.retort(&["upgrade"]).success();
+    project.retort(&["check", "--locked"]).check(
+        1,
+        "",
+        "there is no retort.lock; write it with 'retort lock' and commit it\n",
+    );
+    project
+        .retort(&["lock"])
+        .check(0, "Writing retort.lock ... done\n", "");
+    project
+        .retort(&["lock"])
+        .check(0, "", "retort.lock is up to date\n");
+    project.retort(&["upgrade", "--locked"]).success();
     project
         .retort(&["check", "--locked"])
-        .check(1, "", "there is no retort.lock; write it with 'retort lock' and commit it\n");
-    project.retort(&["lock"]).check(0, "Writing retort.lock ... done\n", "");
-    project.retort(&["lock"]).check(0, "", "retort.lock is up to date\n");
-    project.retort(&["upgrade", "--locked"]).success();
-    project.retort(&["check", "--locked"]).check(0, "", "2 databases are up to date\n");
+        .check(0, "", "2 databases are up to date\n");
 
     project.migration("app", "7_extra7.sql", &linear("extra7", "login6"));
     project.migration("registry", "2_tools2.sql", &{
@@ -49,10 +57,16 @@ fn a_migration_added_without_relocking_fails_check_and_refuses_upgrade() {
   database 'registry': revisions were edited, added or removed since the lock was written (1 revision now, 1 locked)
 ",
     );
-    assert_eq!(project.version_rows("app"), ["login6"], "a refused upgrade ran");
+    assert_eq!(
+        project.version_rows("app"),
+        ["login6"],
+        "a refused upgrade ran"
+    );
 
     project.retort(&["lock", "--db", "app"]).success();
-    project.retort(&["upgrade", "--locked", "--db", "app"]).success();
+    project
+        .retort(&["upgrade", "--locked", "--db", "app"])
+        .success();
     assert_eq!(project.version_rows("app"), ["extra7"]);
     project.retort(&["check", "--locked", "--db", "registry"]).refused_with(
         1,
@@ -65,7 +79,10 @@ fn a_lock_of_databases_no_longer_configured_fails_check() {
     let project = TestProject::with_databases(&["app", "gone"]);
     project.migration("app", "1_a1.sql", &linear("a1", ""));
     project.retort(&["lock"]).success();
-    project.write("config/retort.toml", "[databases.app]\nurl = \"sqlite:data/app.db\"\n");
+    project.write(
+        "config/retort.toml",
+        "[databases.app]\nurl = \"sqlite:data/app.db\"\n",
+    );
     project.retort(&["upgrade"]).success();
     project.retort(&["check", "--locked"]).check(
         1,
@@ -90,7 +107,9 @@ fn project_with_two_heads() -> TestProject {
 #[test]
 fn rebase_moves_the_unreleased_branch_on_top_of_the_released_one() {
     let project = project_with_two_heads();
-    project.retort(&["upgrade", "second7", "--db", "app"]).success();
+    project
+        .retort(&["upgrade", "second7", "--db", "app"])
+        .success();
     project.retort(&["rebase", "--db", "app"]).check(
         0,
         "Moving revision first7 (databases/app/versions/7_first7.sql) onto second7 (was login6) ... done\n",
@@ -101,10 +120,16 @@ fn rebase_moves_the_unreleased_branch_on_top_of_the_released_one() {
             .read("databases/app/versions/7_first7.sql")
             .starts_with("-- revision: first7\n-- down_revision: second7\n-- message: first7\n")
     );
-    project.retort(&["heads", "--db", "app"]).check(0, "first7 (billing) (head)\n", "");
+    project
+        .retort(&["heads", "--db", "app"])
+        .check(0, "first7 (billing) (head)\n", "");
     project.retort(&["upgrade"]).success();
     assert_eq!(project.version_rows("app"), ["first7"]);
-    project.retort(&["rebase", "--db", "app"]).check(0, "", "database 'app' has 1 head; nothing to rebase\n");
+    project.retort(&["rebase", "--db", "app"]).check(
+        0,
+        "",
+        "database 'app' has 1 head; nothing to rebase\n",
+    );
 }
 
 #[test]
@@ -124,7 +149,11 @@ fn rebase_refuses_released_branches_and_offers_merge() {
         2,
         &["more than one of its branches has released revisions: first7 (pinned by retort.lock), second7 (pinned by retort.lock)"],
     );
-    assert!(project.read("databases/app/versions/8_second7.sql").contains("-- down_revision: login6\n"));
+    assert!(
+        project
+            .read("databases/app/versions/8_second7.sql")
+            .contains("-- down_revision: login6\n")
+    );
 }
 
 #[test]

@@ -28,24 +28,35 @@ fn a_copied_binary_upgrades_and_checks_with_no_source_tree() {
     fs::copy(env!("CARGO_BIN_EXE_retort"), &binary).expect("copy the binary");
     fs::create_dir_all(project.path("data")).expect("data directory");
     let urls = release_urls(&project);
-    let variables: Vec<(&str, &str)> = urls.iter().map(|(name, url)| (*name, url.as_str())).collect();
+    let variables: Vec<(&str, &str)> = urls
+        .iter()
+        .map(|(name, url)| (*name, url.as_str()))
+        .collect();
     let run = |args: &[&str]| project.run_program(&binary, project.root(), args, &variables);
 
     let upgrade = run(&["upgrade"]);
     upgrade.success();
     assert!(
-        upgrade.stderr.contains("app: upgrade 6f3b7c4d5a81 (add users last login) ... ok"),
+        upgrade
+            .stderr
+            .contains("app: upgrade 9b3d5f7a2c48 (backfill users display name) ... ok"),
         "{}",
         upgrade.stderr
     );
-    assert_eq!(project.version_rows("app"), ["6f3b7c4d5a81"]);
+    assert_eq!(project.version_rows("app"), ["9b3d5f7a2c48"]);
     assert_eq!(project.version_rows("tool_registry"), ["a7d9e1f3b542"]);
     run(&["check"]).check(0, "", "2 databases are up to date\n");
 
     // Nothing but the binary and the databases: no config, no versions.
     let mut entries: Vec<String> = fs::read_dir(project.root())
         .expect("readable")
-        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     entries.sort();
     assert_eq!(entries, ["data", "retort"]);
@@ -67,7 +78,12 @@ fn without_urls_the_shipped_sqlite_paths_are_relative_to_the_current_directory()
     fs::copy(env!("CARGO_BIN_EXE_retort"), &binary).expect("copy the binary");
     fs::create_dir_all(project.path("data")).expect("data directory");
     project
-        .run_program(&binary, project.root(), &["upgrade", "--db", "tool_registry"], &[])
+        .run_program(
+            &binary,
+            project.root(),
+            &["upgrade", "--db", "tool_registry"],
+            &[],
+        )
         .success();
     assert_eq!(project.version_rows("tool_registry"), ["a7d9e1f3b542"]);
 }
@@ -93,9 +109,21 @@ fn migrations_on_disk_that_differ_from_the_built_in_ones_stop_the_command() {
     let edited = "databases/app/versions/6f3b7c4d5a81_add_users_last_login.sql";
     let text = project.read(edited);
     project.write(edited, &text.replace("VARCHAR(32)", "VARCHAR(64)"));
-    fs::remove_file(project.path("databases/tool_registry/versions/a7d9e1f3b542_index_tool_versions.sql"))
-        .expect("remove a revision");
-    project.retort(&["revision", "--db", "app", "-m", "added since", "--rev-id", "added1"]).success();
+    fs::remove_file(
+        project.path("databases/tool_registry/versions/a7d9e1f3b542_index_tool_versions.sql"),
+    )
+    .expect("remove a revision");
+    project
+        .retort(&[
+            "revision",
+            "--db",
+            "app",
+            "-m",
+            "added since",
+            "--rev-id",
+            "added1",
+        ])
+        .success();
 
     project.retort(&["upgrade"]).check(
         2,
@@ -112,13 +140,20 @@ fn migrations_on_disk_that_differ_from_the_built_in_ones_stop_the_command() {
   revision a7d9e1f3b542 (databases/tool_registry/versions/a7d9e1f3b542_index_tool_versions.sql) is built in but not on disk
 ",
     );
-    assert!(!project.path("data").exists(), "a refused command created the databases");
+    assert!(
+        !project.path("data").exists(),
+        "a refused command created the databases"
+    );
 }
 
 #[test]
 fn a_project_that_does_not_build_retort_is_read_from_disk_only() {
     let project = copy_of_this_workspace(false);
-    project.retort(&["revision", "--db", "app", "-m", "added", "--rev-id", "added1"]).success();
+    project
+        .retort(&[
+            "revision", "--db", "app", "-m", "added", "--rev-id", "added1",
+        ])
+        .success();
     project.retort(&["upgrade"]).success();
     assert_eq!(project.version_rows("app"), ["added1"]);
 }

@@ -13,7 +13,9 @@ fn run_id(stdout: &str) -> String {
 #[test]
 fn a_run_is_rolled_back_and_the_other_runs_stay() {
     let project = example_project();
-    project.retort(&["upgrade", "invoices3", "--db", "app"]).success();
+    project
+        .retort(&["upgrade", "invoices3", "--db", "app"])
+        .success();
     let upgrade = project.retort(&["upgrade", "--format", "json"]);
     let release = run_id(upgrade.success());
 
@@ -46,8 +48,12 @@ fn downgrade_takes_a_target_or_a_run_not_both() {
     let project = example_project();
     project
         .retort(&["downgrade", "--run", "r1", "base"])
-        .fails_with(2, "error: the argument '--run <RUN_ID>' cannot be used with '[TARGET]'");
-    project
-        .retort(&["downgrade"])
-        .fails_with(2, "error: the following required arguments were not provided:");
+        .fails_with(
+            2,
+            "error: the argument '--run <RUN_ID>' cannot be used with '[TARGET]'",
+        );
+    project.retort(&["downgrade"]).fails_with(
+        2,
+        "error: the following required arguments were not provided:",
+    );
 }

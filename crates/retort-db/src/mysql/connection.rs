@@ -37,6 +37,9 @@ pub(crate) struct MysqlBackend {
     /// The version and history tables are known to exist on this connection (checked once,
     /// not before every step).
     pub(super) tables_ready: bool,
+    /// A step's closing transaction is open: it is begun and ended by statements, which sqlx
+    /// does not track, so a step whose future is dropped halfway leaves it to be rolled back.
+    pub(super) transaction_open: bool,
 }
 
 /// The configured names: raw for messages, qualified with the database and quoted for SQL.
@@ -105,6 +108,7 @@ impl MysqlBackend {
             environment: RunEnvironment::detect(),
             held_lock: None,
             tables_ready: false,
+            transaction_open: false,
         })
     }
 
@@ -189,6 +193,7 @@ impl Backend for MysqlBackend {
     }
 
     async fn read_rows(&mut self) -> Result<Vec<String>, BackendError> {
+        self.end_abandoned_transaction().await;
         let table = self.tables.version.clone();
         if !self.table_exists(&table).await? {
             return Ok(Vec::new());
@@ -197,6 +202,7 @@ impl Backend for MysqlBackend {
     }
 
     async fn applied_checksums(&mut self) -> Result<BTreeMap<String, String>, BackendError> {
+        self.end_abandoned_transaction().await;
         let table = self.tables.history.clone();
         if !self.table_exists(&table).await? {
             return Ok(BTreeMap::new());
@@ -215,10 +221,12 @@ impl Backend for MysqlBackend {
     }
 
     async fn lock(&mut self, holder: &LockHolder, timeout: Duration) -> Result<(), BackendError> {
+        self.end_abandoned_transaction().await;
         self.take_named_lock(holder, timeout).await
     }
 
     async fn unlock(&mut self) -> Result<(), BackendError> {
+        self.end_abandoned_transaction().await;
         self.release_named_lock().await
     }
 
@@ -227,6 +235,7 @@ impl Backend for MysqlBackend {
     }
 
     async fn history(&mut self) -> Result<Vec<HistoryRow>, BackendError> {
+        self.end_abandoned_transaction().await;
         let table = self.tables.history.clone();
         if !self.table_exists(&table).await? {
             return Ok(Vec::new());
@@ -246,6 +255,7 @@ impl Backend for MysqlBackend {
     }
 
     async fn close(mut self: Box<Self>) -> Result<(), BackendError> {
+        self.end_abandoned_transaction().await;
         let unlocked = self.unlock().await;
         let closed = self
             .connection

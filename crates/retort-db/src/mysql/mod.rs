@@ -17,9 +17,17 @@
 //! first one not applied. When an applied statement has changed, the rerun refuses
 //! ([`crate::BackendError::ResumeRefused`]) rather than guess: those statements are in the
 //! database as they were. Setting that row's outcome to `abandoned` (after undoing its statements
-//! by hand) makes the next run start from the first statement. A runner killed between a
-//! statement and the progress update after it leaves that one statement applied but uncounted;
-//! the rerun then fails on it, and the error shows which.
+//! by hand) makes the next run start from the first statement. Each statement is sent in one
+//! query with the progress update after it, so the server records a completed statement without
+//! waiting for retort; only a server that dies between the two leaves a statement applied but
+//! uncounted, and the rerun then fails on it, and the error shows which.
+//!
+//! **Round trips.** A one-statement migration takes four, as many as the `mysql` client needs
+//! for the same work: the previous attempt's row; the `running` row, inserted only if the
+//! version rows are those the plan expects (the check costs no round trip of its own); the
+//! statement with its progress update, `START TRANSACTION` and the version changes; the history
+//! row marked `applied` with `COMMIT`. Values that cannot be written as plain literals (see
+//! `crate::sql_text::text_literal`) are bound instead, at the cost of a round trip each.
 //!
 //! **Outcomes.** The `outcome` column of a step's history row ends as one of:
 //!

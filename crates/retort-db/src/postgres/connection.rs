@@ -50,6 +50,9 @@ pub(crate) struct PostgresBackend {
     /// The version and history tables are known to exist on this connection (checked once,
     /// not before every step).
     pub(super) tables_ready: bool,
+    /// A step's transaction is open: steps begin and end it with statements, which sqlx does
+    /// not track, so a step whose future is dropped halfway leaves it to be rolled back here.
+    pub(super) transaction_open: bool,
 }
 
 /// The configured names: raw for messages, qualified and quoted for SQL.
@@ -135,6 +138,7 @@ impl PostgresBackend {
             environment: RunEnvironment::detect(),
             held_lock: None,
             tables_ready: false,
+            transaction_open: false,
         })
     }
 
@@ -163,6 +167,7 @@ impl Backend for PostgresBackend {
     }
 
     async fn read_rows(&mut self) -> Result<Vec<String>, BackendError> {
+        self.end_abandoned_transaction().await;
         let table = self.tables.qualified_version.clone();
         if !self.table_exists(&table).await? {
             return Ok(Vec::new());
@@ -171,6 +176,7 @@ impl Backend for PostgresBackend {
     }
 
     async fn applied_checksums(&mut self) -> Result<BTreeMap<String, String>, BackendError> {
+        self.end_abandoned_transaction().await;
         let table = self.tables.qualified_history.clone();
         if !self.table_exists(&table).await? {
             return Ok(BTreeMap::new());
@@ -193,10 +199,12 @@ impl Backend for PostgresBackend {
     }
 
     async fn lock(&mut self, holder: &LockHolder, timeout: Duration) -> Result<(), BackendError> {
+        self.end_abandoned_transaction().await;
         self.take_advisory_lock(holder, timeout).await
     }
 
     async fn unlock(&mut self) -> Result<(), BackendError> {
+        self.end_abandoned_transaction().await;
         self.release_advisory_lock().await
     }
 
@@ -205,6 +213,7 @@ impl Backend for PostgresBackend {
     }
 
     async fn history(&mut self) -> Result<Vec<HistoryRow>, BackendError> {
+        self.end_abandoned_transaction().await;
         let table = self.tables.qualified_history.clone();
         if !self.table_exists(&table).await? {
             return Ok(Vec::new());
@@ -221,6 +230,7 @@ impl Backend for PostgresBackend {
     }
 
     async fn close(mut self: Box<Self>) -> Result<(), BackendError> {
+        self.end_abandoned_transaction().await;
         let unlocked = self.unlock().await;
         let closed = self
             .connection

@@ -6,7 +6,10 @@
 //! rolled back (the catalog and the version table stay exactly at the previous revision) and
 //! then a `failed` history row is written on its own. The SQL of a transactional step is sent as
 //! one query string, so the server, not retort, decides where its statements end; the failing
-//! statement's number comes from the server's count of completed statements.
+//! statement's number comes from the server's count of completed statements. A step takes three
+//! round trips: `BEGIN` with the migration's SQL; the version changes, the first one conditional
+//! on the version rows being those the plan expects (the check costs no round trip of its own);
+//! the history row with `COMMIT`, its values written as `E'…'` literals.
 //!
 //! **`transaction: false`.** PostgreSQL runs a multi-statement query string as one implicit
 //! transaction, which `CREATE INDEX CONCURRENTLY`, `VACUUM` and `ALTER TYPE … ADD VALUE` (before

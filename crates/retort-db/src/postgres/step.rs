@@ -3,14 +3,17 @@
 
 use futures_util::StreamExt;
 use retort_core::{Dialect, VersionChange};
+use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgConnection;
-use sqlx::{AssertSqlSafe, Connection};
 
 use super::connection::{PostgresBackend, TableNames, query_failed, select_version_rows};
 use crate::backend::{Backend, HistoryRow, Outcome, StepRun};
 use crate::error::{BackendError, FailureAftermath, error_chain_text};
 use crate::history::{HISTORY_COLUMNS, HistoryDraft, history_revision};
-use crate::sql_text::{check_expected_rows, check_rows_matched, placeholders, version_change_sql};
+use crate::sql_text::{
+    check_expected_rows, check_rows_matched, distinct_rows, guarded_version_change_sql,
+    history_insert_text, placeholders, version_change_sql,
+};
 use crate::statements::split_statements;
 
 /// A failed step: the error to return and the statements that stay applied.
@@ -26,6 +29,7 @@ impl PostgresBackend {
         &mut self,
         run: StepRun<'_>,
     ) -> Result<(), BackendError> {
+        self.end_abandoned_transaction().await;
         // Checked once per connection: every step used to ask the catalog again (a round trip,
         // two on MySQL), which was a measurable part of a step on a fast server.
         if !self.tables_ready {
@@ -58,48 +62,62 @@ impl PostgresBackend {
         Err(failure.error)
     }
 
-    /// SQL, version changes and history in one transaction.
+    /// SQL, version changes and history in one transaction, in three round trips:
+    ///
+    /// 1. `BEGIN` and the migration's SQL, one query string;
+    /// 2. the version changes, the first one made conditional on the version rows being those
+    ///    expected, so that a change matching no row says the rows were not what the plan
+    ///    expected (the rows it reads are those of the transaction's snapshot, after the
+    ///    migration's own statements);
+    /// 3. the history row and `COMMIT`, one query string.
     async fn run_in_one_transaction(
         &mut self,
         run: &StepRun<'_>,
         draft: &HistoryDraft,
     ) -> Result<(), StepFailure> {
         let statements_done_after_rollback = run.sql.map(|_| 0);
-        let mut transaction = self
-            .connection
-            .begin()
-            .await
-            .map_err(|source| StepFailure {
-                error: query_failed("starting a transaction".to_owned(), source),
-                statements_done: statements_done_after_rollback,
-            })?;
+        self.transaction_open = true;
         let applied: Result<(), BackendError> = async {
-            let found = select_version_rows(&mut transaction, &self.tables).await?;
-            check_expected_rows(&self.tables.version, run.expected_rows, found)?;
-            let statements_done = match run.sql {
-                Some(sql) => Some(execute_script(&mut transaction, run, sql).await?),
-                None => None,
-            };
-            apply_version_changes(&mut transaction, &self.tables, &run.step.version_changes)
-                .await?;
+            let statements_done = begin_and_run_migration(&mut self.connection, run).await?;
+            apply_version_changes(
+                &mut self.connection,
+                &self.tables,
+                &run.step.version_changes,
+                Some(run.expected_rows),
+            )
+            .await?;
             let row = draft.finish(Outcome::Applied, statements_done, None);
-            insert_history(&mut transaction, &self.tables, &row).await
+            insert_history_and_commit(&mut self.connection, &self.tables, &row, |source| {
+                commit_failed(run, source)
+            })
+            .await?;
+            self.transaction_open = false;
+            Ok(())
         }
         .await;
-        match applied {
-            Ok(()) => transaction.commit().await.map_err(|source| StepFailure {
-                error: commit_failed(run, source),
-                statements_done: statements_done_after_rollback,
-            }),
-            Err(error) => {
-                // Best effort: if the rollback fails the connection is gone, and the server
-                // rolls the transaction back with it.
-                let _rollback = transaction.rollback().await;
-                Err(StepFailure {
-                    error,
-                    statements_done: statements_done_after_rollback,
-                })
-            }
+        if applied.is_err() {
+            self.rollback().await;
+        }
+        applied.map_err(|error| StepFailure {
+            error,
+            statements_done: statements_done_after_rollback,
+        })
+    }
+
+    /// Rolls back the step's transaction. Best effort: if the rollback fails the connection is
+    /// gone, and the server rolls the transaction back with it.
+    async fn rollback(&mut self) {
+        let _rolled_back = sqlx::raw_sql("ROLLBACK")
+            .execute(&mut self.connection)
+            .await;
+        self.transaction_open = false;
+    }
+
+    /// Rolls back a step's transaction left open by a step whose future was dropped halfway
+    /// (the transaction is begun and ended by statements, which sqlx does not track).
+    pub(super) async fn end_abandoned_transaction(&mut self) {
+        if self.transaction_open {
+            self.rollback().await;
         }
     }
 
@@ -148,75 +166,118 @@ impl PostgresBackend {
             error,
             statements_done,
         };
-        let mut transaction =
-            self.connection.begin().await.map_err(|source| {
-                failure(query_failed("starting a transaction".to_owned(), source))
-            })?;
+        self.transaction_open = true;
         let recorded: Result<(), BackendError> = async {
-            apply_version_changes(&mut transaction, &self.tables, &run.step.version_changes)
-                .await?;
+            sqlx::raw_sql("BEGIN")
+                .execute(&mut self.connection)
+                .await
+                .map_err(|source| query_failed("starting a transaction".to_owned(), source))?;
+            apply_version_changes(
+                &mut self.connection,
+                &self.tables,
+                &run.step.version_changes,
+                Some(run.expected_rows),
+            )
+            .await?;
             let row = draft.finish(Outcome::Applied, statements_done, None);
-            insert_history(&mut transaction, &self.tables, &row).await
-        }
-        .await;
-        match recorded {
-            Ok(()) => transaction.commit().await.map_err(|source| {
-                failure(query_failed(
+            insert_history_and_commit(&mut self.connection, &self.tables, &row, |source| {
+                query_failed(
                     format!("committing the version change of {}", draft.revision),
                     source,
-                ))
-            }),
-            Err(error) => {
-                let _rollback = transaction.rollback().await;
-                Err(failure(error))
-            }
+                )
+            })
+            .await?;
+            self.transaction_open = false;
+            Ok(())
         }
+        .await;
+        if recorded.is_err() {
+            self.rollback().await;
+        }
+        recorded.map_err(failure)
     }
 }
 
-/// Sends a migration's SQL as one query string and returns how many statements completed; on
-/// failure the error names the failing statement (its text as the splitter reads it).
-async fn execute_script(
+/// `BEGIN` followed by the migration's SQL, as one query string; returns how many of the
+/// migration's statements completed (`None` for a step without SQL). On failure the error names
+/// the failing statement (its text as the splitter reads it).
+async fn begin_and_run_migration(
     connection: &mut PgConnection,
     run: &StepRun<'_>,
-    sql: &str,
-) -> Result<usize, BackendError> {
-    let mut results = sqlx::raw_sql(AssertSqlSafe(sql)).execute_many(&mut *connection);
-    let mut statements_done = 0;
+) -> Result<Option<usize>, BackendError> {
+    let sql = run.sql.unwrap_or_default();
+    let mut script = String::with_capacity(sql.len() + 8);
+    script.push_str("BEGIN;\n");
+    script.push_str(sql);
+    let mut completed: usize = 0;
+    let mut results = sqlx::raw_sql(AssertSqlSafe(script)).execute_many(&mut *connection);
     while let Some(result) = results.next().await {
-        if let Err(source) = result {
-            let statement_text = split_statements(Dialect::Postgres, sql)
-                .get(statements_done)
-                .map(|statement| statement.text.to_owned());
-            return Err(BackendError::MigrationFailed {
-                revision: history_revision(run.step),
-                direction: run.step.direction(),
-                statement_number: Some(statements_done + 1),
-                statements_total: None,
-                statement_text,
-                statements_done: 0,
-                aftermath: FailureAftermath::RolledBack,
-                source: Box::new(source.into()),
-            });
+        let source = match result {
+            Ok(_) => {
+                completed += 1;
+                continue;
+            }
+            Err(source) => source,
+        };
+        if completed == 0 {
+            return Err(query_failed("starting a transaction".to_owned(), source));
         }
-        statements_done += 1;
+        let statements_done = completed - 1;
+        let statement_text = split_statements(Dialect::Postgres, sql)
+            .get(statements_done)
+            .map(|statement| statement.text.to_owned());
+        return Err(BackendError::MigrationFailed {
+            revision: history_revision(run.step),
+            direction: run.step.direction(),
+            statement_number: Some(statements_done + 1),
+            statements_total: None,
+            statement_text,
+            statements_done: 0,
+            aftermath: FailureAftermath::RolledBack,
+            source: Box::new(source.into()),
+        });
     }
-    Ok(statements_done)
+    Ok(run.sql.map(|_| completed.saturating_sub(1)))
 }
 
-/// Applies version changes in order; an UPDATE or DELETE must match exactly one row.
+/// Applies version changes in order; an UPDATE or DELETE must match exactly one row. With
+/// `expected`, the version rows must be those (as sets) first: the check is folded into the
+/// first change (see [`crate::sql_text::rows_guard`]), and only when that change matches no row
+/// are the rows read, to say which of the two went wrong.
 async fn apply_version_changes(
     connection: &mut PgConnection,
     tables: &TableNames,
     changes: &[VersionChange],
+    expected: Option<&[String]>,
 ) -> Result<(), BackendError> {
-    for change in changes {
-        let change_sql = version_change_sql(
-            Dialect::Postgres,
-            &tables.qualified_version,
-            &tables.version,
-            change,
-        );
+    let guard = match expected {
+        Some(expected) => match (distinct_rows(expected), changes.is_empty()) {
+            (Some(rows), false) => Some((expected, rows)),
+            // Nothing to fold the check into, or a list no table can hold: read and compare.
+            _ => {
+                let found = select_version_rows(connection, tables).await?;
+                check_expected_rows(&tables.version, expected, found)?;
+                None
+            }
+        },
+        None => None,
+    };
+    for (position, change) in changes.iter().enumerate() {
+        let change_sql = match (&guard, position) {
+            (Some((_, rows)), 0) => guarded_version_change_sql(
+                Dialect::Postgres,
+                &tables.qualified_version,
+                &tables.version,
+                change,
+                rows,
+            ),
+            _ => version_change_sql(
+                Dialect::Postgres,
+                &tables.qualified_version,
+                &tables.version,
+                change,
+            ),
+        };
         let mut query = sqlx::query(AssertSqlSafe(change_sql.statement));
         for value in change_sql.binds {
             query = query.bind(value);
@@ -225,7 +286,48 @@ async fn apply_version_changes(
             .execute(&mut *connection)
             .await
             .map_err(|source| query_failed(change_sql.doing, source))?;
+        if let (Some((expected, _)), 0, 0) = (&guard, position, result.rows_affected()) {
+            // The rows were not those expected, or they were and the change matched none.
+            let found = select_version_rows(connection, tables).await?;
+            check_expected_rows(&tables.version, expected, found)?;
+        }
         check_rows_matched(&tables.version, change, result.rows_affected())?;
+    }
+    Ok(())
+}
+
+/// The history row and `COMMIT`, as one query string when the row's values can be written as
+/// literals (else the row is bound, and `COMMIT` follows on its own). `commit_failed` makes the
+/// error of a failed `COMMIT`.
+async fn insert_history_and_commit(
+    connection: &mut PgConnection,
+    tables: &TableNames,
+    row: &HistoryRow,
+    commit_failed: impl FnOnce(sqlx::Error) -> BackendError,
+) -> Result<(), BackendError> {
+    let Some(insert) = history_insert_text(Dialect::Postgres, &tables.qualified_history, row)
+    else {
+        insert_history(connection, tables, row).await?;
+        sqlx::raw_sql("COMMIT")
+            .execute(&mut *connection)
+            .await
+            .map_err(commit_failed)?;
+        return Ok(());
+    };
+    let mut completed: usize = 0;
+    let mut results =
+        sqlx::raw_sql(AssertSqlSafe(format!("{insert};\nCOMMIT"))).execute_many(&mut *connection);
+    while let Some(result) = results.next().await {
+        match result {
+            Ok(_) => completed += 1,
+            Err(source) if completed == 0 => {
+                return Err(query_failed(
+                    format!("writing to {}", tables.history),
+                    source,
+                ));
+            }
+            Err(source) => return Err(commit_failed(source)),
+        }
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use retort_core::Dialect;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteRow, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Connection, Row};
 
 use crate::backend::{Backend, BackendOptions, HistoryRow, LockHolder, StepRun};
@@ -28,6 +28,9 @@ pub(crate) struct SqliteBackend {
     /// The version and history tables are known to exist on this connection (checked once,
     /// not before every step).
     pub(super) tables_ready: bool,
+    /// A step's transaction is open: steps begin and end it with statements, which sqlx does
+    /// not track, so a step whose future is dropped halfway leaves it to be rolled back here.
+    pub(super) transaction_open: bool,
 }
 
 /// The configured table names, raw (for messages and `sqlite_master`) and quoted (for SQL).
@@ -43,7 +46,12 @@ impl SqliteBackend {
         check_table_name(&options.version_table)?;
         check_table_name(&options.history_table)?;
         let url = &options.url;
-        let connect_options = SqliteConnectOptions::from_str(url.raw())
+        let (sqlx_url, synchronous) =
+            take_synchronous(url.raw()).map_err(|source| BackendError::ConnectFailed {
+                url: url.clone(),
+                source,
+            })?;
+        let mut connect_options = SqliteConnectOptions::from_str(&sqlx_url)
             .map_err(|source| BackendError::ConnectFailed {
                 url: url.clone(),
                 source,
@@ -51,6 +59,9 @@ impl SqliteBackend {
             .create_if_missing(true)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(false);
+        if let Some(synchronous) = synchronous {
+            connect_options = connect_options.synchronous(synchronous);
+        }
         if !url.is_sqlite_memory() {
             create_parent_directory(connect_options.get_filename()).await?;
         }
@@ -78,6 +89,7 @@ impl SqliteBackend {
             environment: RunEnvironment::detect(),
             held_lock: None,
             tables_ready: false,
+            transaction_open: false,
         })
     }
 
@@ -157,6 +169,7 @@ impl Backend for SqliteBackend {
     }
 
     async fn read_rows(&mut self) -> Result<Vec<String>, BackendError> {
+        self.end_abandoned_transaction().await;
         let table = self.tables.version.clone();
         if !self.table_exists(&table).await? {
             return Ok(Vec::new());
@@ -165,13 +178,40 @@ impl Backend for SqliteBackend {
     }
 
     async fn applied_checksums(&mut self) -> Result<BTreeMap<String, String>, BackendError> {
+        self.end_abandoned_transaction().await;
         let table = self.tables.history.clone();
         if !self.table_exists(&table).await? {
             return Ok(BTreeMap::new());
         }
+        let applied =
+            "outcome = 'applied' AND direction IN ('upgrade', 'stamp') AND checksum IS NOT NULL";
+        // One row: sqlx sends each row from its SQLite thread on its own, which for a history
+        // of a thousand steps cost more than the query. Revision ids have no whitespace, unless
+        // someone wrote such a row by hand: then the rows are read one by one.
         let statement = format!(
-            "SELECT revision, checksum FROM {} WHERE outcome = 'applied' \
-             AND direction IN ('upgrade', 'stamp') AND checksum IS NOT NULL ORDER BY id",
+            "SELECT group_concat(revision || ' ' || checksum, char(10) ORDER BY id), \
+             sum(instr(revision, ' ') > 0 OR instr(revision, char(10)) > 0) \
+             FROM {} WHERE {applied}",
+            self.tables.quoted_history
+        );
+        let (joined, with_whitespace): (Option<String>, Option<i64>) =
+            sqlx::query_as(AssertSqlSafe(statement))
+                .fetch_one(&mut self.connection)
+                .await
+                .map_err(|source| {
+                    query_failed(format!("reading checksums from {table}"), source)
+                })?;
+        if with_whitespace.unwrap_or(0) == 0 {
+            // Oldest first, so the latest row of each revision wins.
+            return Ok(joined
+                .unwrap_or_default()
+                .split('\n')
+                .filter_map(|line| line.rsplit_once(' '))
+                .map(|(revision, checksum)| (revision.to_owned(), checksum.to_owned()))
+                .collect());
+        }
+        let statement = format!(
+            "SELECT revision, checksum FROM {} WHERE {applied} ORDER BY id",
             self.tables.quoted_history
         );
         let rows: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(statement))
@@ -183,10 +223,12 @@ impl Backend for SqliteBackend {
     }
 
     async fn lock(&mut self, holder: &LockHolder, timeout: Duration) -> Result<(), BackendError> {
+        self.end_abandoned_transaction().await;
         self.take_lease(holder, timeout).await
     }
 
     async fn unlock(&mut self) -> Result<(), BackendError> {
+        self.end_abandoned_transaction().await;
         self.release_lease().await
     }
 
@@ -195,6 +237,7 @@ impl Backend for SqliteBackend {
     }
 
     async fn history(&mut self) -> Result<Vec<HistoryRow>, BackendError> {
+        self.end_abandoned_transaction().await;
         let table = self.tables.history.clone();
         if !self.table_exists(&table).await? {
             return Ok(Vec::new());
@@ -214,6 +257,7 @@ impl Backend for SqliteBackend {
     }
 
     async fn close(mut self: Box<Self>) -> Result<(), BackendError> {
+        self.end_abandoned_transaction().await;
         let unlocked = self.unlock().await;
         let closed = self
             .connection
@@ -223,6 +267,37 @@ impl Backend for SqliteBackend {
         unlocked?;
         closed
     }
+}
+
+/// Takes the `synchronous` query parameter (`off`, `normal`, `full` or `extra`, SQLite's
+/// `PRAGMA synchronous`) out of a SQLite URL, for the connection to set; sqlx refuses query
+/// parameters it does not know. The rest of the URL is left as written.
+fn take_synchronous(url: &str) -> Result<(String, Option<SqliteSynchronous>), sqlx::Error> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), None));
+    };
+    let mut synchronous = None;
+    let mut kept: Vec<&str> = Vec::new();
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some(("synchronous", value)) => {
+                synchronous = Some(SqliteSynchronous::from_str(value).map_err(|_unknown| {
+                    sqlx::Error::Configuration(
+                        format!(
+                            "unknown synchronous value `{value}`; expected off, normal, full or extra"
+                        )
+                        .into(),
+                    )
+                })?);
+            }
+            _ => kept.push(pair),
+        }
+    }
+    let url = match kept.is_empty() {
+        true => base.to_owned(),
+        false => format!("{base}?{}", kept.join("&")),
+    };
+    Ok((url, synchronous))
 }
 
 async fn create_parent_directory(file: &Path) -> Result<(), BackendError> {
@@ -277,4 +352,34 @@ fn history_row_from(row: &SqliteRow) -> Result<HistoryRow, sqlx::Error> {
 
 pub(super) fn query_failed(doing: String, source: sqlx::Error) -> BackendError {
     BackendError::QueryFailed { doing, source }
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "a test fails loudly")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synchronous_is_taken_out_of_the_url() {
+        assert_eq!(
+            take_synchronous("sqlite:data/app.db?mode=rwc&synchronous=off").unwrap(),
+            (
+                "sqlite:data/app.db?mode=rwc".to_owned(),
+                Some(SqliteSynchronous::Off)
+            )
+        );
+        assert_eq!(
+            take_synchronous("sqlite:data/app.db?synchronous=NORMAL").unwrap(),
+            (
+                "sqlite:data/app.db".to_owned(),
+                Some(SqliteSynchronous::Normal)
+            )
+        );
+        assert_eq!(
+            take_synchronous("sqlite::memory:").unwrap(),
+            ("sqlite::memory:".to_owned(), None)
+        );
+        let error = take_synchronous("sqlite:app.db?synchronous=sometimes").unwrap_err();
+        assert!(error.to_string().contains("`sometimes`"), "{error}");
+    }
 }

@@ -3,12 +3,16 @@
 
 use futures_util::StreamExt;
 use retort_core::{Dialect, VersionChange};
-use sqlx::{AssertSqlSafe, Connection, SqliteConnection};
+use sqlx::{AssertSqlSafe, SqliteConnection};
 
 use super::connection::{SqliteBackend, TableNames, query_failed, select_version_rows};
 use crate::backend::{Backend, HistoryRow, Outcome, StepRun};
 use crate::error::{BackendError, FailureAftermath, error_chain_text};
 use crate::history::{HISTORY_COLUMNS, HistoryDraft, history_revision};
+use crate::sql_text::{
+    check_rows_matched, distinct_rows, guarded_version_change_sql, history_insert_text,
+    version_change_sql,
+};
 use crate::statements::split_statements;
 
 /// A failed step: the error to return and what to record.
@@ -24,6 +28,7 @@ impl SqliteBackend {
         &mut self,
         run: StepRun<'_>,
     ) -> Result<(), BackendError> {
+        self.end_abandoned_transaction().await;
         // Checked once per connection: every step used to ask the catalog again (a round trip,
         // two on MySQL), which was a measurable part of a step on a fast server.
         if !self.tables_ready {
@@ -50,47 +55,100 @@ impl SqliteBackend {
         Err(failure.error)
     }
 
-    /// A step with its SQL, version changes and history in one `BEGIN IMMEDIATE` transaction.
+    /// A step with its SQL, version changes and history in one `BEGIN IMMEDIATE` transaction,
+    /// sent as three commands to the connection's thread (each command is a hop between threads,
+    /// which costs more than the statements of a small migration):
+    ///
+    /// 1. `BEGIN IMMEDIATE` and the migration's SQL;
+    /// 2. the version changes, the first one made conditional on the version rows being those
+    ///    expected (checked under the write lock `BEGIN IMMEDIATE` took), so that a change
+    ///    matching no row says the rows were not what the plan expected;
+    /// 3. the history row and `COMMIT`.
     async fn run_in_one_transaction(
         &mut self,
         run: &StepRun<'_>,
         draft: &HistoryDraft,
     ) -> Result<(), StepFailure> {
         let statements_done_after_rollback = run.sql.map(|_| 0);
-        let mut transaction = self
-            .connection
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(|source| StepFailure {
-                error: query_failed("starting a write transaction".to_owned(), source),
-                statements_done: statements_done_after_rollback,
-            })?;
+        self.transaction_open = true;
         let applied: Result<(), BackendError> = async {
-            check_expected_rows(&mut transaction, &self.tables, run.expected_rows).await?;
-            let statements_done = match run.sql {
-                Some(sql) => Some(execute_migration_sql(&mut transaction, run, sql, true).await?),
-                None => None,
-            };
-            apply_version_changes(&mut transaction, &self.tables, &run.step.version_changes)
-                .await?;
+            let statements_done = self.begin_and_run_migration(run).await?;
+            apply_version_changes(
+                &mut self.connection,
+                &self.tables,
+                &run.step.version_changes,
+                Some(run.expected_rows),
+            )
+            .await?;
             let row = draft.finish(Outcome::Applied, statements_done, None);
-            insert_history(&mut transaction, &self.tables, &row).await
+            insert_history_and_commit(&mut self.connection, &self.tables, &row, |source| {
+                commit_failed(run, source)
+            })
+            .await?;
+            self.transaction_open = false;
+            Ok(())
         }
         .await;
-        match applied {
-            Ok(()) => transaction.commit().await.map_err(|source| StepFailure {
-                error: commit_failed(run, source),
-                statements_done: statements_done_after_rollback,
-            }),
-            Err(error) => {
-                // Best effort: if the rollback fails too, the connection is gone with the transaction.
-                let _rollback = transaction.rollback().await;
-                Err(StepFailure {
-                    error,
-                    statements_done: statements_done_after_rollback,
-                })
+        if applied.is_err() {
+            self.rollback().await;
+        }
+        applied.map_err(|error| StepFailure {
+            error,
+            statements_done: statements_done_after_rollback,
+        })
+    }
+
+    /// `BEGIN IMMEDIATE` followed by the migration's SQL, in one command; returns how many of
+    /// the migration's statements ran (`None` for a step without SQL).
+    async fn begin_and_run_migration(
+        &mut self,
+        run: &StepRun<'_>,
+    ) -> Result<Option<usize>, BackendError> {
+        let sql = run.sql.unwrap_or_default();
+        let mut script = String::with_capacity(BEGIN_IMMEDIATE.len() + 2 + sql.len());
+        script.push_str(BEGIN_IMMEDIATE);
+        script.push_str(";\n");
+        script.push_str(sql);
+        let mut completed: usize = 0;
+        let mut failure = None;
+        {
+            let mut results =
+                sqlx::raw_sql(AssertSqlSafe(script)).execute_many(&mut self.connection);
+            while let Some(result) = results.next().await {
+                match result {
+                    Ok(_) => completed += 1,
+                    Err(source) => {
+                        failure = Some(source);
+                        break;
+                    }
+                }
             }
         }
+        let Some(source) = failure else {
+            return Ok(run.sql.map(|_| completed.saturating_sub(1)));
+        };
+        if completed == 0 {
+            return Err(query_failed(
+                "starting a write transaction".to_owned(),
+                source,
+            ));
+        }
+        // The text as the splitter reads it; SQLite's own count of completed statements says
+        // which one it is.
+        let statements_done = completed - 1;
+        let statement_text = split_statements(Dialect::Sqlite, sql)
+            .get(statements_done)
+            .map(|statement| statement.text.to_owned());
+        Err(BackendError::MigrationFailed {
+            revision: history_revision(run.step),
+            direction: run.step.direction(),
+            statement_number: Some(statements_done + 1),
+            statements_total: None,
+            statement_text,
+            statements_done: 0,
+            aftermath: FailureAftermath::RolledBack,
+            source: Box::new(source.into()),
+        })
     }
 
     /// A `transaction: false` step: its SQL in autocommit mode, then version changes and history
@@ -101,6 +159,7 @@ impl SqliteBackend {
         sql: &str,
         draft: &HistoryDraft,
     ) -> Result<(), StepFailure> {
+        // Checked before anything runs: this SQL cannot be rolled back.
         check_expected_rows(&mut self.connection, &self.tables, run.expected_rows)
             .await
             .map_err(|error| StepFailure {
@@ -121,41 +180,63 @@ impl SqliteBackend {
                     statements_done: Some(statements_done),
                 }
             })?;
-        let failure = |error| StepFailure {
-            error,
-            statements_done: Some(statements_done),
-        };
-        let mut transaction = self
-            .connection
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(|source| {
-                failure(query_failed(
-                    "starting a write transaction".to_owned(),
-                    source,
-                ))
-            })?;
+        self.transaction_open = true;
         let recorded: Result<(), BackendError> = async {
-            apply_version_changes(&mut transaction, &self.tables, &run.step.version_changes)
-                .await?;
+            sqlx::raw_sql(BEGIN_IMMEDIATE)
+                .execute(&mut self.connection)
+                .await
+                .map_err(|source| {
+                    query_failed("starting a write transaction".to_owned(), source)
+                })?;
+            apply_version_changes(
+                &mut self.connection,
+                &self.tables,
+                &run.step.version_changes,
+                Some(run.expected_rows),
+            )
+            .await?;
             let row = draft.finish(Outcome::Applied, Some(statements_done), None);
-            insert_history(&mut transaction, &self.tables, &row).await
-        }
-        .await;
-        match recorded {
-            Ok(()) => transaction.commit().await.map_err(|source| {
-                failure(query_failed(
+            insert_history_and_commit(&mut self.connection, &self.tables, &row, |source| {
+                query_failed(
                     format!("committing the version change of {}", draft.revision),
                     source,
-                ))
-            }),
-            Err(error) => {
-                let _rollback = transaction.rollback().await;
-                Err(failure(error))
-            }
+                )
+            })
+            .await?;
+            self.transaction_open = false;
+            Ok(())
+        }
+        .await;
+        if recorded.is_err() {
+            self.rollback().await;
+        }
+        recorded.map_err(|error| StepFailure {
+            error,
+            statements_done: Some(statements_done),
+        })
+    }
+
+    /// Rolls back the step's transaction. Best effort: if the rollback fails too, the connection
+    /// is gone with the transaction; without a transaction it does nothing.
+    async fn rollback(&mut self) {
+        let _rolled_back = sqlx::raw_sql("ROLLBACK")
+            .execute(&mut self.connection)
+            .await;
+        self.transaction_open = false;
+    }
+
+    /// Rolls back a step's transaction left open by a step whose future was dropped halfway
+    /// (the transaction is begun and ended by statements, which sqlx does not track).
+    pub(super) async fn end_abandoned_transaction(&mut self) {
+        if self.transaction_open {
+            self.rollback().await;
         }
     }
 }
+
+/// How a step's write transaction starts: taking the write lock at once, so that the version
+/// rows read under it cannot change before the commit.
+const BEGIN_IMMEDIATE: &str = "BEGIN IMMEDIATE";
 
 /// Refuses the step unless the version rows are `expected` (as sets).
 async fn check_expected_rows(
@@ -215,49 +296,90 @@ async fn execute_migration_sql(
     Ok(statements_done)
 }
 
-/// Applies version changes in order; an UPDATE or DELETE must match exactly one row.
+/// Applies version changes in order; an UPDATE or DELETE must match exactly one row. With
+/// `expected`, the version rows must be those (as sets) first: the check is folded into the
+/// first change (see [`crate::sql_text::rows_guard`]), and only when that change matches no row are the rows
+/// read, to say which of the two went wrong.
 async fn apply_version_changes(
     connection: &mut SqliteConnection,
     tables: &TableNames,
     changes: &[VersionChange],
+    expected: Option<&[String]>,
 ) -> Result<(), BackendError> {
-    let table = &tables.quoted_version;
-    for change in changes {
-        let (query, doing) = match change {
-            VersionChange::Insert(revision) => (
-                sqlx::query(AssertSqlSafe(format!(
-                    "INSERT INTO {table} (version_num) VALUES (?1)"
-                )))
-                .bind(revision),
-                format!("inserting '{revision}' into {}", tables.version),
+    let guard = match expected {
+        Some(expected) => match (distinct_rows(expected), changes.is_empty()) {
+            (Some(rows), false) => Some((expected, rows)),
+            // Nothing to fold the check into, or a list no table can hold: read and compare.
+            _ => {
+                check_expected_rows(connection, tables, expected).await?;
+                None
+            }
+        },
+        None => None,
+    };
+    for (position, change) in changes.iter().enumerate() {
+        let change_sql = match (&guard, position) {
+            (Some((_, rows)), 0) => guarded_version_change_sql(
+                Dialect::Sqlite,
+                &tables.quoted_version,
+                &tables.version,
+                change,
+                rows,
             ),
-            VersionChange::Update { from, to } => (
-                sqlx::query(AssertSqlSafe(format!(
-                    "UPDATE {table} SET version_num = ?1 WHERE version_num = ?2"
-                )))
-                .bind(to)
-                .bind(from),
-                format!("updating '{from}' to '{to}' in {}", tables.version),
-            ),
-            VersionChange::Delete(revision) => (
-                sqlx::query(AssertSqlSafe(format!(
-                    "DELETE FROM {table} WHERE version_num = ?1"
-                )))
-                .bind(revision),
-                format!("deleting '{revision}' from {}", tables.version),
+            _ => version_change_sql(
+                Dialect::Sqlite,
+                &tables.quoted_version,
+                &tables.version,
+                change,
             ),
         };
+        let mut query = sqlx::query(AssertSqlSafe(change_sql.statement));
+        for value in change_sql.binds {
+            query = query.bind(value);
+        }
         let result = query
             .execute(&mut *connection)
             .await
-            .map_err(|source| query_failed(doing, source))?;
-        let must_match_one_row = !matches!(change, VersionChange::Insert(_));
-        if must_match_one_row && result.rows_affected() != 1 {
-            return Err(BackendError::VersionRowMismatch {
-                table: tables.version.clone(),
-                change: change.clone(),
-                matched: result.rows_affected(),
-            });
+            .map_err(|source| query_failed(change_sql.doing, source))?;
+        if let (Some((expected, _)), 0, 0) = (&guard, position, result.rows_affected()) {
+            // The rows were not those expected, or they were and the change matched none.
+            check_expected_rows(connection, tables, expected).await?;
+        }
+        check_rows_matched(&tables.version, change, result.rows_affected())?;
+    }
+    Ok(())
+}
+
+/// The history row and `COMMIT`, in one command when the row's values can be written as
+/// literals (else the row is bound, and `COMMIT` follows on its own). `commit_failed` makes the
+/// error of a failed `COMMIT`.
+async fn insert_history_and_commit(
+    connection: &mut SqliteConnection,
+    tables: &TableNames,
+    row: &HistoryRow,
+    commit_failed: impl FnOnce(sqlx::Error) -> BackendError,
+) -> Result<(), BackendError> {
+    let Some(insert) = history_insert_text(Dialect::Sqlite, &tables.quoted_history, row) else {
+        insert_history(connection, tables, row).await?;
+        sqlx::raw_sql("COMMIT")
+            .execute(&mut *connection)
+            .await
+            .map_err(commit_failed)?;
+        return Ok(());
+    };
+    let mut completed: usize = 0;
+    let mut results =
+        sqlx::raw_sql(AssertSqlSafe(format!("{insert};\nCOMMIT"))).execute_many(&mut *connection);
+    while let Some(result) = results.next().await {
+        match result {
+            Ok(_) => completed += 1,
+            Err(source) if completed == 0 => {
+                return Err(query_failed(
+                    format!("writing to {}", tables.history),
+                    source,
+                ));
+            }
+            Err(source) => return Err(commit_failed(source)),
         }
     }
     Ok(())

@@ -277,6 +277,25 @@ async fn routine_bodies_run_without_delimiter() {
 }
 
 #[tokio::test]
+async fn a_last_statement_ending_in_an_unclosed_comment_still_records_its_progress() {
+    let Some(database) = database().await else {
+        return;
+    };
+    let mut backend = database.backend().await;
+    // The server reads the comment to the end of the query, so whatever is sent after the
+    // statement in the same query (the progress update, the closing transaction) never runs.
+    let sql = "CREATE TABLE a (id INT);\nCREATE TABLE b (id INT) /* no end";
+    let step = upgrade("a1", &[], vec![insert("a1")]);
+    backend.run_step(run(&step, Some(sql), &[])).await.unwrap();
+    assert_eq!(backend.read_rows().await.unwrap(), ids(&["a1"]));
+    let last = backend.history().await.unwrap().pop().unwrap();
+    assert_eq!(
+        (last.outcome.as_str(), last.statements_done),
+        ("applied", Some(2))
+    );
+}
+
+#[tokio::test]
 async fn missing_database_is_created_only_when_asked() {
     let Some(server_url) = Engine::Mysql.reachable_server_url() else {
         return;

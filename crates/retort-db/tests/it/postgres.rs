@@ -82,6 +82,80 @@ async fn failing_halfway_leaves_the_catalog_and_version_table_at_the_previous_re
 }
 
 #[tokio::test]
+async fn a_constraint_checked_at_commit_fails_the_step_and_rolls_it_back() {
+    let Some(database) = database().await else {
+        return;
+    };
+    let mut backend = database.backend().await;
+    let first = upgrade("a1", &[], vec![insert("a1")]);
+    let deferred = "CREATE TABLE parents (id INT PRIMARY KEY);\n\
+                    CREATE TABLE children (parent_id INT REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED);\n\
+                    INSERT INTO children VALUES (1);";
+    let error = backend
+        .run_step(run(&first, Some(deferred), &[]))
+        .await
+        .unwrap_err();
+    // The step's statements all ran; the version change and history row were in the same
+    // transaction, whose COMMIT the deferred foreign key refused.
+    assert!(
+        matches!(
+            error,
+            BackendError::MigrationFailed {
+                statement_number: None,
+                aftermath: FailureAftermath::RolledBack,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(backend.read_rows().await.unwrap(), Vec::<String>::new());
+    let history = backend.history().await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].outcome, "failed");
+    let mut catalog = database.inspect().await;
+    assert_eq!(
+        catalog
+            .integer("SELECT count(*) FROM information_schema.tables WHERE table_name = 'parents'")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_step_abandoned_halfway_is_rolled_back_before_the_connection_is_used_again() {
+    let Some(database) = database().await else {
+        return;
+    };
+    let mut backend = database.backend().await;
+    let first = upgrade("a1", &[], vec![insert("a1")]);
+    let slow = "CREATE TABLE users (id INT PRIMARY KEY);\nSELECT pg_sleep(1);";
+    // The step's future is dropped while its transaction is open (a Ctrl-C, say).
+    let abandoned = tokio::time::timeout(
+        Duration::from_millis(200),
+        backend.run_step(run(&first, Some(slow), &[])),
+    )
+    .await;
+    assert!(abandoned.is_err(), "the step should still be running");
+    assert_eq!(backend.read_rows().await.unwrap(), Vec::<String>::new());
+    let mut catalog = database.inspect().await;
+    assert_eq!(
+        catalog
+            .integer("SELECT count(*) FROM information_schema.tables WHERE table_name = 'users'")
+            .await,
+        0
+    );
+    backend
+        .run_step(run(
+            &first,
+            Some("CREATE TABLE users (id INT PRIMARY KEY);"),
+            &[],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(backend.read_rows().await.unwrap(), ids(&["a1"]));
+}
+
+#[tokio::test]
 async fn create_index_concurrently_runs_outside_a_transaction_while_another_runner_waits() {
     let Some(database) = database().await else {
         return;

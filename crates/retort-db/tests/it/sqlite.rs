@@ -30,6 +30,33 @@ async fn version_table_ddl_has_alembic_shape() {
 }
 
 #[tokio::test]
+async fn checksums_of_hand_written_history_rows_read_back_exactly() {
+    let database = TestDatabase::sqlite();
+    let mut backend = database.backend().await;
+    let first = upgrade("a1", &[], vec![insert("a1")]);
+    let mut with_checksum = run(&first, None, &[]);
+    with_checksum.checksum = Some("c1");
+    backend.run_step(with_checksum).await.unwrap();
+    let mut connection = database.sqlite_connection().await;
+    sqlx::raw_sql(
+        "INSERT INTO retort_history (run_id, revision, direction, checksum, started_at, \
+         finished_at, duration_ms, user_name, host, retort_version, outcome) \
+         VALUES ('by-hand', 'odd id', 'upgrade', 'c2', '', '', 0, '', '', '', 'applied')",
+    )
+    .execute(&mut connection)
+    .await
+    .unwrap();
+    let checksums = backend.applied_checksums().await.unwrap();
+    assert_eq!(
+        checksums.into_iter().collect::<Vec<_>>(),
+        [
+            ("a1".to_owned(), "c1".to_owned()),
+            ("odd id".to_owned(), "c2".to_owned())
+        ]
+    );
+}
+
+#[tokio::test]
 async fn vacuum_runs_only_outside_a_transaction() {
     let database = TestDatabase::sqlite();
     let mut backend = database.backend().await;

@@ -41,6 +41,7 @@ fn linear_target() -> DatabaseTarget {
         migrations: Arc::new(migrations),
         after: Vec::new(),
         lock_timeout: Duration::from_secs(1),
+        rust_migrations: &[],
     }
 }
 

@@ -37,6 +37,7 @@ fn target() -> DatabaseTarget {
         migrations: Arc::new(migrations),
         after: Vec::new(),
         lock_timeout: Duration::from_secs(1),
+        rust_migrations: &[],
     }
 }
 

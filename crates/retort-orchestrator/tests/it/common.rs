@@ -100,6 +100,7 @@ impl TestDatabases {
             migrations: migration_set(files),
             after: after.iter().map(|name| (*name).to_owned()).collect(),
             lock_timeout: Duration::from_secs(10),
+            rust_migrations: &[],
         }
     }
 }

@@ -27,6 +27,7 @@ fn database_of(event: &Event) -> Option<&str> {
         | Event::StepWaiting { database, .. }
         | Event::StepWarning { database, .. }
         | Event::StepStarted { database, .. }
+        | Event::StepProgress { database, .. }
         | Event::StepFinished { database, .. }
         | Event::StepFailed { database, .. }
         | Event::DatabaseFinished { database, .. } => Some(database),

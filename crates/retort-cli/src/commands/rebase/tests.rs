@@ -29,7 +29,12 @@ fn check(set: &MigrationSet, seen: &[&str]) -> Result<Vec<String>, Refusal> {
     let moves = plan_moves(set, &heads, &seen)?;
     Ok(moves
         .iter()
-        .map(|step| format!("{} {} -> {}", step.revision, step.old_parent, step.new_parent))
+        .map(|step| {
+            format!(
+                "{} {} -> {}",
+                step.revision, step.old_parent, step.new_parent
+            )
+        })
         .collect())
 }
 
@@ -55,7 +60,12 @@ fn the_released_branch_stays_where_it_is() {
 
 #[test]
 fn three_branches_become_one_line_oldest_first() {
-    let set = graph(&[("a", "", "1"), ("b1", "a", "2"), ("c1", "a", "3"), ("d1", "a", "4")]);
+    let set = graph(&[
+        ("a", "", "1"),
+        ("b1", "a", "2"),
+        ("c1", "a", "3"),
+        ("d1", "a", "4"),
+    ]);
     assert_eq!(
         check(&set, &[]),
         Ok(vec!["c1 a -> b1".to_owned(), "d1 a -> c1".to_owned()])
@@ -90,8 +100,14 @@ fn released_revisions_on_two_branches_refuse() {
         check(&set, &["b1", "c2"]),
         Err(Refusal::SeveralBranchesSeen {
             seen: vec![
-                SeenRevision { revision: "b1".to_owned(), seen_by: "applied".to_owned() },
-                SeenRevision { revision: "c2".to_owned(), seen_by: "applied".to_owned() },
+                SeenRevision {
+                    revision: "b1".to_owned(),
+                    seen_by: "applied".to_owned()
+                },
+                SeenRevision {
+                    revision: "c2".to_owned(),
+                    seen_by: "applied".to_owned()
+                },
             ]
         })
     );
@@ -125,8 +141,14 @@ fn a_branch_with_a_merge_or_a_new_base_refuses() {
 fn only_the_down_revision_line_changes() {
     let text = "-- revision: b1\r\n-- down_revision: a\r\n-- message: m\r\n\r\n-- upgrade\r\nSELECT 1;\r\n";
     let set = MigrationSet::load(vec![
-        SourceFile { path: "a.sql".to_owned(), bytes: b"-- revision: a\n-- down_revision:\n\n-- upgrade\n".to_vec() },
-        SourceFile { path: "b1.sql".to_owned(), bytes: text.as_bytes().to_vec() },
+        SourceFile {
+            path: "a.sql".to_owned(),
+            bytes: b"-- revision: a\n-- down_revision:\n\n-- upgrade\n".to_vec(),
+        },
+        SourceFile {
+            path: "b1.sql".to_owned(),
+            bytes: text.as_bytes().to_vec(),
+        },
     ])
     .expect("valid graph");
     let migration = set.migration("b1").expect("b1");

@@ -34,7 +34,9 @@ fn the_shop_workspace_upgrades_checks_and_rolls_back() {
     retort(&["check", "--locked"]).check(0, "", "3 databases are up to date\n");
     let status = retort(&["status"]);
     assert!(
-        status.success().contains("orders    0b2c3d4e5f6a  0b2c3d4e5f6a  0"),
+        status
+            .success()
+            .contains("orders    0b2c3d4e5f6a  0b2c3d4e5f6a  0"),
         "{}",
         status.stdout
     );

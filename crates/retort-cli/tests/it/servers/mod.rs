@@ -18,6 +18,7 @@ mod flow;
 mod kill;
 mod options;
 mod rollback;
+mod rust_migration;
 mod secrets;
 
 use std::fs;

@@ -23,7 +23,12 @@ fn project_on(databases: &[TestDatabase; 3]) -> TestProject {
     let config: String = NAMES
         .iter()
         .zip(databases)
-        .map(|(name, database)| format!("[databases.{name}]\nurl = {}\n\n", toml_string(&database.url)))
+        .map(|(name, database)| {
+            format!(
+                "[databases.{name}]\nurl = {}\n\n",
+                toml_string(&database.url)
+            )
+        })
         .collect();
     let project = TestProject::with_config(&config);
     for name in NAMES {
@@ -33,7 +38,13 @@ fn project_on(databases: &[TestDatabase; 3]) -> TestProject {
 }
 
 /// Revision `revision` of `database`, creating the table of the same name.
-fn table_revision(project: &TestProject, database: &str, revision: &str, down_revision: &str, depends_on: &str) {
+fn table_revision(
+    project: &TestProject,
+    database: &str,
+    revision: &str,
+    down_revision: &str,
+    depends_on: &str,
+) {
     let upgrade = format!("CREATE TABLE {revision} (id INTEGER PRIMARY KEY);");
     let downgrade = format!("DROP TABLE {revision};");
     project.migration(
@@ -116,7 +127,10 @@ fn a_release_is_rolled_back_across_sqlite_postgres_and_mariadb() {
     // Rolled back already: every database moved on since (the rollback ran after it).
     project
         .retort(&["downgrade", "--run", &release_two])
-        .fails_with(2, &format!("database 'accounts' has moved on since run {release_two}: run "));
+        .fails_with(
+            2,
+            &format!("database 'accounts' has moved on since run {release_two}: run "),
+        );
 }
 
 #[test]
@@ -157,6 +171,13 @@ fn a_rollback_is_refused_before_anything_runs() {
     );
     project
         .retort(&["downgrade", "--run", "no-such-run"])
-        .fails_with(2, "no database has history of run no-such-run (looked in: accounts, billing, events)");
-    assert_eq!(rows_and_tables(&databases), before, "a refused rollback changed a database");
+        .fails_with(
+            2,
+            "no database has history of run no-such-run (looked in: accounts, billing, events)",
+        );
+    assert_eq!(
+        rows_and_tables(&databases),
+        before,
+        "a refused rollback changed a database"
+    );
 }
