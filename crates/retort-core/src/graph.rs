@@ -65,6 +65,8 @@ struct NodeLists {
     resolved_deps: IndexLists,
     /// Only the revisions with a normalised dependency; the others' are their `down`.
     normalized_down: HashMap<usize, Vec<usize>, KeyHasher>,
+    /// The revisions with a key in `normalized_down`.
+    has_normalized_deps: RevSet,
     nextrev: IndexLists,
     all_nextrev: IndexLists,
 }
@@ -237,6 +239,16 @@ pub struct RevisionInfo<'a> {
 impl RevisionMap {
     /// Builds the map, checking ids, labels, references and cycles.
     pub fn new(revisions: Vec<Revision>) -> Result<Self, RevisionError> {
+        RevisionMap::build(revisions, true)
+    }
+
+    /// [`RevisionMap::new`] for revisions read from migration files, whose ids the parser has
+    /// already validated.
+    pub(crate) fn from_parsed(revisions: Vec<Revision>) -> Result<Self, RevisionError> {
+        RevisionMap::build(revisions, false)
+    }
+
+    fn build(revisions: Vec<Revision>, validate_ids: bool) -> Result<Self, RevisionError> {
         let mut keys: HashMap<String, usize, KeyHasher> = HashMap::with_capacity_and_hasher(revisions.len(), KeyHasher::default());
         for (index, revision) in revisions.iter().enumerate() {
             if revision.down_revisions.contains(&revision.id) {
@@ -245,7 +257,9 @@ impl RevisionMap {
             if revision.depends_on.contains(&revision.id) {
                 return Err(RevisionError::DependencySelfLoop { id: revision.id.clone() });
             }
-            validate_revision_id(&revision.id)?;
+            if validate_ids {
+                validate_revision_id(&revision.id)?;
+            }
             if keys.insert(revision.id.clone(), index).is_some() {
                 return Err(RevisionError::DuplicateRevision { id: revision.id.clone() });
             }
@@ -272,7 +286,7 @@ impl RevisionMap {
         let mut down = IndexLists::with_capacity(count, count);
         let mut resolved_deps = IndexLists::with_capacity(count, 0);
         let mut parents: Vec<usize> = Vec::new();
-        for revision in &revisions {
+        for (index, revision) in revisions.iter().enumerate() {
             let mut dependencies: Vec<usize> = Vec::with_capacity(revision.depends_on.len());
             for dependency in &revision.depends_on {
                 let Some(&target) = keys.get(dependency) else {
@@ -285,16 +299,23 @@ impl RevisionMap {
             }
             resolved_deps.push(dependencies);
             parents.clear();
+            let previous = index.checked_sub(1);
             for down_revision in &revision.down_revisions {
-                let target = match keys.get(down_revision) {
+                let by_key = || keys.get(down_revision).copied();
+                let target = match previous.filter(|&previous| revisions[previous].id == *down_revision) {
+                    // Files in order usually name the file before them: no hash lookup needed
+                    // (ids are unique, so it is the revision the key names).
+                    Some(previous) => previous,
                     // A key that is a label, not this id, names no revision here.
-                    Some(&target) if revisions[target].id == *down_revision => target,
-                    _ => {
-                        return Err(RevisionError::MissingDownRevision {
-                            revision: revision.id.clone(),
-                            missing: down_revision.clone(),
-                        });
-                    }
+                    None => match by_key() {
+                        Some(target) if revisions[target].id == *down_revision => target,
+                        _ => {
+                            return Err(RevisionError::MissingDownRevision {
+                                revision: revision.id.clone(),
+                                missing: down_revision.clone(),
+                            });
+                        }
+                    },
                 };
                 if !parents.contains(&target) {
                     parents.push(target);
@@ -335,6 +356,7 @@ impl RevisionMap {
                 down,
                 resolved_deps,
                 normalized_down: HashMap::default(),
+                has_normalized_deps: RevSet::with_capacity(count),
                 nextrev,
                 all_nextrev,
             },
@@ -347,9 +369,9 @@ impl RevisionMap {
             labels: LabelSets { sets: vec![Vec::new()], of_revision: vec![0; count] },
         };
         map.normalize_dependencies();
-        map.heads = (0..map.len()).filter(|&index| map.node(index).nextrev.is_empty()).collect();
-        map.real_heads = (0..map.len()).filter(|&index| map.node(index).all_nextrev.is_empty()).collect();
-        map.bases = (0..map.len()).filter(|&index| map.node(index).down.is_empty()).collect();
+        map.heads = (0..map.len()).filter(|&index| map.nextrev(index).is_empty()).collect();
+        map.real_heads = (0..map.len()).filter(|&index| map.all_nextrev(index).is_empty()).collect();
+        map.bases = (0..map.len()).filter(|&index| map.down(index).is_empty()).collect();
         map.detect_cycles()?;
         map.propagate_branch_labels(&declared_labels);
         Ok(map)
@@ -408,7 +430,7 @@ impl RevisionMap {
 
     /// Branch points (several children through down_revision), map order.
     pub fn branch_points(&self) -> Vec<&str> {
-        (0..self.len()).filter(|&index| self.node(index).nextrev.len() > 1).map(|index| self.id(index)).collect()
+        (0..self.len()).filter(|&index| self.nextrev(index).len() > 1).map(|index| self.id(index)).collect()
     }
 
     /// Alembic's `get_revisions`: `heads`, `head`, `label@head`, ids, unique prefixes, labels,
@@ -471,15 +493,36 @@ impl RevisionMap {
 
     /// The derived lists of revision `index`.
     pub(crate) fn node(&self, index: usize) -> NodeRef<'_> {
-        let down = self.lists.down.get(index);
-        let normalized = self.lists.normalized_down.get(&index);
         NodeRef {
-            down,
-            normalized_down: normalized.map_or(down, Vec::as_slice),
-            has_normalized_deps: normalized.is_some(),
+            down: self.lists.down.get(index),
+            normalized_down: self.normalized_down(index),
+            has_normalized_deps: self.lists.has_normalized_deps.contains(index),
             nextrev: self.lists.nextrev.get(index),
             all_nextrev: self.lists.all_nextrev.get(index),
         }
+    }
+
+    /// [`NodeRef::down`] alone, for loops that need only it.
+    pub(crate) fn down(&self, index: usize) -> &[usize] {
+        self.lists.down.get(index)
+    }
+
+    /// [`NodeRef::nextrev`] alone.
+    pub(crate) fn nextrev(&self, index: usize) -> &[usize] {
+        self.lists.nextrev.get(index)
+    }
+
+    /// [`NodeRef::all_nextrev`] alone.
+    pub(crate) fn all_nextrev(&self, index: usize) -> &[usize] {
+        self.lists.all_nextrev.get(index)
+    }
+
+    /// [`NodeRef::normalized_down`] alone.
+    pub(crate) fn normalized_down(&self, index: usize) -> &[usize] {
+        if !self.lists.has_normalized_deps.contains(index) {
+            return self.lists.down.get(index);
+        }
+        self.lists.normalized_down.get(&index).map_or(&[], Vec::as_slice)
     }
 
     /// The keys in Alembic's map order: revision ids in map order, then branch labels in the
@@ -538,14 +581,14 @@ impl RevisionMap {
     pub(crate) fn for_each_neighbour(&self, index: usize, walk: Walk, mut visit: impl FnMut(usize)) {
         let node = NodeIndex::new(index);
         match walk {
-            Walk::Ancestors => self.node(index).down.iter().for_each(|&parent| visit(parent)),
-            Walk::AncestorsWithDeps => self.node(index).normalized_down.iter().for_each(|&parent| visit(parent)),
+            Walk::Ancestors => self.lists.down.get(index).iter().for_each(|&parent| visit(parent)),
+            Walk::AncestorsWithDeps => self.normalized_down(index).iter().for_each(|&parent| visit(parent)),
             Walk::AncestorsAllDeps => {
                 for edge in self.graph.edges_directed(node, EdgeDirection::Outgoing) {
                     visit(edge.target().index());
                 }
             }
-            Walk::Descendants => self.node(index).nextrev.iter().for_each(|&child| visit(child)),
+            Walk::Descendants => self.lists.nextrev.get(index).iter().for_each(|&child| visit(child)),
             Walk::DescendantsWithDeps => {
                 for edge in self.graph.edges_directed(node, EdgeDirection::Incoming) {
                     visit(edge.source().index());
@@ -560,7 +603,7 @@ impl RevisionMap {
         // The set is closed under ancestry, so a revision has a descendant in it exactly when
         // one of its children is in it.
         let top = self.related(rows.iter().copied(), Walk::AncestorsWithDeps);
-        top.ones().filter(|&index| !self.node(index).nextrev.iter().any(|&child| top.contains(child))).collect()
+        top.ones().filter(|&index| !self.lists.nextrev.get(index).iter().any(|&child| top.contains(child))).collect()
     }
 
     /// Computes `_normalized_resolved_dependencies`: a revision's dependencies minus those any
@@ -629,6 +672,7 @@ impl RevisionMap {
                 }
             }
             self.lists.normalized_down.insert(index, normalized_down);
+            self.lists.has_normalized_deps.insert(index);
         }
     }
 
@@ -658,7 +702,7 @@ impl RevisionMap {
             return Err(RevisionError::Cycle { ids: missing });
         }
         let real_bases: Vec<usize> = (0..self.len())
-            .filter(|&index| self.node(index).down.is_empty() && self.revisions[index].depends_on.is_empty())
+            .filter(|&index| self.down(index).is_empty() && self.revisions[index].depends_on.is_empty())
             .collect();
         if self.real_heads.is_empty() || real_bases.is_empty() {
             return Err(RevisionError::DependencyCycle { ids: all_ids() });
@@ -742,12 +786,14 @@ struct LabelSetsBuilder {
     sets: Vec<Vec<usize>>,
     ids: HashMap<Vec<usize>, u32, KeyHasher>,
     unions: HashMap<(u32, u32), u32, KeyHasher>,
+    /// The last union made: a walk meets the same one revision after revision.
+    last_union: Option<((u32, u32), u32)>,
 }
 
 impl LabelSetsBuilder {
     fn new(sets: Vec<Vec<usize>>) -> LabelSetsBuilder {
         let ids = sets.iter().enumerate().map(|(id, set)| (set.clone(), u32::try_from(id).unwrap_or(u32::MAX))).collect();
-        LabelSetsBuilder { sets, ids, unions: HashMap::default() }
+        LabelSetsBuilder { sets, ids, unions: HashMap::default(), last_union: None }
     }
 
     fn intern(&mut self, set: Vec<usize>) -> u32 {
@@ -775,7 +821,13 @@ impl LabelSetsBuilder {
         if set == 0 {
             return other;
         }
+        if let Some((key, id)) = self.last_union
+            && key == (set, other)
+        {
+            return id;
+        }
         if let Some(&id) = self.unions.get(&(set, other)) {
+            self.last_union = Some(((set, other), id));
             return id;
         }
         let mut labels = self.sets[set as usize].clone();
@@ -786,6 +838,7 @@ impl LabelSetsBuilder {
         }
         let id = self.intern(labels);
         self.unions.insert((set, other), id);
+        self.last_union = Some(((set, other), id));
         id
     }
 }

@@ -38,7 +38,7 @@ pub(crate) fn downgrade(map: &RevisionMap, rows: &[String], target: &str) -> Res
     let (label, target_revision) = map.parse_downgrade_target(&row_indices, target, true)?;
     let mut roots: Vec<usize> = match target_revision {
         None => map.bases.clone(),
-        Some(index) => map.node(index).nextrev.to_vec(),
+        Some(index) => map.nextrev(index).to_vec(),
     };
     if let Some(label) = label.as_deref().filter(|_| roots.len() > 1) {
         let branch = map.resolve_branch(label)?;
@@ -102,7 +102,7 @@ impl RevisionMap {
                 if seen.put(index) {
                     continue;
                 }
-                stack.extend(self.node(index).normalized_down.iter().copied());
+                stack.extend(self.normalized_down(index).iter().copied());
             }
             let mut overlaps: Vec<usize> =
                 targets.iter().copied().filter(|&other| other != target && reached.contains(&other)).collect();
@@ -150,7 +150,7 @@ impl RevisionMap {
         // Children (through normalised down revisions) of each revision that are still to emit.
         let mut pending_children: Vec<u32> = vec![0; self.len()];
         for child in todo.ones() {
-            for &parent in self.node(child).normalized_down {
+            for &parent in self.normalized_down(child) {
                 if todo.contains(parent) {
                     pending_children[parent] += 1;
                 }
@@ -171,15 +171,14 @@ impl RevisionMap {
                 output.push(candidate);
                 todo.set(candidate, false);
                 remaining -= 1;
-                for &parent in self.node(candidate).normalized_down {
+                for &parent in self.normalized_down(candidate) {
                     if todo.contains(parent) {
                         pending_children[parent] -= 1;
                     }
                 }
             }
-            let node = self.node(candidate);
-            let heads_to_add: Vec<usize> = node
-                .normalized_down
+            let heads_to_add: Vec<usize> = self
+                .normalized_down(candidate)
                 .iter()
                 .copied()
                 .filter(|&down| todo.contains(down) && !current_heads.contains(&down))
@@ -207,13 +206,13 @@ impl RevisionMap {
         let mut below = self.empty_set();
         let mut stack: Vec<usize> = Vec::new();
         for member in set.ones() {
-            stack.extend(self.node(member).normalized_down.iter().copied().filter(|&parent| !set.contains(parent)));
+            stack.extend(self.normalized_down(member).iter().copied().filter(|&parent| !set.contains(parent)));
         }
         while let Some(index) = stack.pop() {
             if below.put(index) {
                 continue;
             }
-            stack.extend(self.node(index).normalized_down.iter().copied().filter(|&parent| !set.contains(parent)));
+            stack.extend(self.normalized_down(index).iter().copied().filter(|&parent| !set.contains(parent)));
         }
         if below.is_clear() {
             return true;
@@ -244,8 +243,8 @@ impl RevisionMap {
 
     /// Calls `visit` with each revision that has `index` among its normalised down revisions.
     pub(crate) fn for_each_normalized_child(&self, index: usize, mut visit: impl FnMut(usize)) {
-        for &child in self.node(index).all_nextrev {
-            if self.node(child).normalized_down.contains(&index) {
+        for &child in self.all_nextrev(index) {
+            if self.normalized_down(child).contains(&index) {
                 visit(child);
             }
         }

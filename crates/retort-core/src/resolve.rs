@@ -208,7 +208,7 @@ impl RevisionMap {
             let candidates: Vec<Position> = if steps > 0 {
                 let up: Vec<usize> = match current {
                     Position::BelowBases | Position::Base => self.bases.clone(),
-                    Position::Revision(index) => self.node(index).nextrev.to_vec(),
+                    Position::Revision(index) => self.nextrev(index).to_vec(),
                 };
                 let up = match label {
                     Some(label) => self.filter_for_lineage(&up, label, false)?,
@@ -219,8 +219,8 @@ impl RevisionMap {
                 match current {
                     Position::Base => Vec::new(),
                     Position::BelowBases => self.heads.iter().copied().map(Position::Revision).collect(),
-                    Position::Revision(index) if self.node(index).down.is_empty() => vec![Position::Base],
-                    Position::Revision(index) => self.node(index).down.iter().copied().map(Position::Revision).collect(),
+                    Position::Revision(index) if self.down(index).is_empty() => vec![Position::Base],
+                    Position::Revision(index) => self.down(index).iter().copied().map(Position::Revision).collect(),
                 }
             };
             match candidates.as_slice() {

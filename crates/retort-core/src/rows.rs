@@ -67,7 +67,7 @@ impl Scope {
             return;
         };
         let still_closed = match direction {
-            Direction::Up => map.node(revision).normalized_down.iter().all(|&parent| applied.contains(parent)),
+            Direction::Up => map.normalized_down(revision).iter().all(|&parent| applied.contains(parent)),
             Direction::Down => {
                 let mut child_left = false;
                 map.for_each_normalized_child(revision, |child| child_left |= applied.contains(child));
@@ -224,7 +224,7 @@ impl RevisionMap {
     /// Alembic's `_unmerge_to_revisions`: the parents a downgraded revision leaves as rows,
     /// minus those still implied by the other rows; declared order.
     fn unmerge_targets(&self, rows: &Rows, revision: usize, scope: &Scope) -> Vec<usize> {
-        let downs = self.node(revision).normalized_down;
+        let downs = self.normalized_down(revision);
         let others: Vec<usize> = rows.as_slice().iter().copied().filter(|&row| row != revision).collect();
         if others.is_empty() {
             downs

@@ -78,7 +78,7 @@ impl MigrationSet {
             // Building the map finds a duplicate id too; only then is every duplicate looked for,
             // so that they are reported (rather than the map's first error) as before.
             let revisions = migrations.iter().map(|migration| migration.revision.clone()).collect();
-            let map_error = match RevisionMap::new(revisions) {
+            let map_error = match RevisionMap::from_parsed(revisions) {
                 Ok(map) => return Ok(MigrationSet { map, migrations }),
                 Err(error) => error,
             };

@@ -113,7 +113,7 @@ impl RevisionMap {
             start = active
                 .iter()
                 .copied()
-                .filter(|&candidate| !active.iter().any(|&other| self.node(other).normalized_down.contains(&candidate)))
+                .filter(|&candidate| !active.iter().any(|&other| self.normalized_down(other).contains(&candidate)))
                 .collect();
         }
         match start.as_slice() {
