@@ -121,11 +121,12 @@ retort_config() {
   printf '[databases.bench]\nurl = "%s"\n' "$database_url" > "$path"
   echo "$path"
 }
-# The commands, as strings for hyperfine.
+# The commands, as strings for sh -c.
 reset_cmd() { # BACKEND DIR
   case $1 in
     sqlite) echo "rm -f $2/$DB.db $2/$DB.db-* && touch $2/$DB.db" ;;
-    postgres) echo "psql -h $PG_HOST -p $PG_PORT -U postgres -X -q -c 'DROP DATABASE IF EXISTS $DB WITH (FORCE)' -c 'CREATE DATABASE $DB'" ;;
+    # The CHECKPOINT writes out what the previous run left, so each run starts alike.
+    postgres) echo "psql -h $PG_HOST -p $PG_PORT -U postgres -X -q -c 'DROP DATABASE IF EXISTS $DB WITH (FORCE)' -c 'CREATE DATABASE $DB' -c 'CHECKPOINT'" ;;
     mysql) echo "mariadb -h $MY_HOST -P $MY_PORT -uroot -e 'DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB'" ;;
   esac
 }
@@ -139,20 +140,19 @@ floor_cmd() { # BACKEND DIR WORKLOAD up|down [durable]
   esac
 }
 
-# upgrade_vs_peers MODE BACKEND N DIR: floor, retort, sqlx and refinery on the same work.
+# upgrade_vs_peers MODE BACKEND N DIR: floor, retort, sqlx and refinery on the same work, in
+# rounds (bench/interleave.py says why).
 upgrade_vs_peers() {
   local mode=$1 backend=$2 n=$3 dir=$4 work=$WORK/n$3 config reset database_url
   config=$(retort_config "$work" "$backend" "$dir" "$mode")
   reset=$(reset_cmd "$backend" "$dir")
   database_url=$(url "$backend" "$dir")
   log "upgrade $mode $backend N=$n"
-  hyperfine --style basic --runs "$(runs "$n" "$backend")" --prepare "$reset" \
-    --export-json "$OUT/upgrade-$mode-$backend-$n.json" \
-    -n floor "$(floor_cmd "$backend" "$dir" "$work" up "$mode")" \
-    -n retort "$RETORT --config $config -q upgrade" \
-    -n sqlx "$TOOLS/sqlx migrate run --no-dotenv --source $work/sqlx -D $database_url" \
-    -n refinery "DATABASE_URL=$database_url $TOOLS/refinery migrate -e DATABASE_URL -p $work/refinery" \
-    >&2
+  python3 "$ROOT/bench/interleave.py" "$OUT/upgrade-$mode-$backend-$n.json" "$(runs "$n" "$backend")" \
+    floor "$reset" "$(floor_cmd "$backend" "$dir" "$work" up "$mode")" \
+    retort "$reset" "$RETORT --config $config -q upgrade" \
+    sqlx "$reset" "$TOOLS/sqlx migrate run --no-dotenv --source $work/sqlx -D $database_url" \
+    refinery "$reset" "DATABASE_URL=$database_url $TOOLS/refinery migrate -e DATABASE_URL -p $work/refinery"
 }
 
 # downgrade BACKEND N DIR: `retort downgrade base` against the floor's DROP TABLE script.
@@ -161,11 +161,9 @@ downgrade() {
   config=$(retort_config "$work" "$backend" "$dir")
   reset=$(reset_cmd "$backend" "$dir")
   log "downgrade $backend N=$n"
-  hyperfine --style basic --runs "$(runs "$n" "$backend")" \
-    --export-json "$OUT/downgrade-off-$backend-$n.json" \
-    -n floor --prepare "$reset && $(floor_cmd "$backend" "$dir" "$work" up)" "$(floor_cmd "$backend" "$dir" "$work" down)" \
-    -n retort --prepare "$reset && $RETORT --config $config -q upgrade" "$RETORT --config $config -q downgrade base" \
-    >&2
+  python3 "$ROOT/bench/interleave.py" "$OUT/downgrade-off-$backend-$n.json" "$(runs "$n" "$backend")" \
+    floor "$reset && $(floor_cmd "$backend" "$dir" "$work" up off)" "$(floor_cmd "$backend" "$dir" "$work" down off)" \
+    retort "$reset && $RETORT --config $config -q upgrade" "$RETORT --config $config -q downgrade base"
 }
 
 # current BACKEND N DIR: `retort current` on an up-to-date database, whole process.

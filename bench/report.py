@@ -110,7 +110,13 @@ def e2e() -> str:
         ("durable", "Durable (fsync on; SQLite on the disk, SQLite's default `synchronous`)"),
     )
     for mode, title in titles:
-        out += ["", f"**{title}.** Median wall time of the whole process; ratios from the same hyperfine run.", ""]
+        out += [
+            "",
+            f"**{title}.** Median wall time of the whole process; the tools run in rounds, one run "
+            "of each per round (`bench/interleave.py`), so a server that drifts weighs on all alike; "
+            "ratios from the same rounds.",
+            "",
+        ]
         out += [
             "| backend | N | floor (own client) | retort | sqlx-cli | refinery | retort / floor | sqlx / retort | refinery / retort |",
             "|---|---|---|---|---|---|---|---|---|",
